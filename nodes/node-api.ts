@@ -122,7 +122,12 @@ export interface ValidateInputsSpec<I> {
   inputs: readonly string[] | '*';
   /** Wants `input_types` ({name: received link type}). */
   wantsInputTypes?: boolean;
-  fn(inputs: Partial<I>, inputTypes?: Record<string, string>): boolean | string | Promise<boolean | string>;
+  /** `env` is the server's environment (file-checking validators such as LoadImage need it). */
+  fn(
+    inputs: Partial<I>,
+    inputTypes?: Record<string, string>,
+    env?: NodeEnvironment,
+  ): boolean | string | Promise<boolean | string>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,115 @@
+/**
+ * `createApp(deps)`: the Express app, the WebSocket hub, the queue and its worker, wired but not
+ * listening (`server.ts` / `main.ts` listen). Every route of §1 exists at `/x` and `/api/x`; the
+ * jobs routes at `/api/jobs…` and `/api/api/jobs…`; `/internal/*` once.
+ */
+import path from 'node:path';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { ERRORS, HttpError } from '../compat/errors.js';
+import { serverFeatures, type AppDeps, type ServerContext } from './context.js';
+import { cacheHeaders } from './http/cache-headers.js';
+import { compressResponses } from './http/compress.js';
+import { rawBodyReader } from './http/body.js';
+import { originCheck, securityMiddleware } from './http/security.js';
+import { projectRoot } from './project-root.js';
+import { MemoryHistoryStore } from './queue/history-store.js';
+import { PromptQueue } from './queue/prompt-queue.js';
+import { PromptWorker } from './queue/worker.js';
+import { registerApiRoutes, registerJobsRoutes } from './routes/index.js';
+import { internalRouter, terminalSize } from './routes/internal.js';
+import { registerStatic } from './routes/static.js';
+import { UserStore } from './users.js';
+import { WsHub } from './ws-hub.js';
+
+export interface ComfyApp {
+  app: Express;
+  hub: WsHub;
+  worker: PromptWorker;
+  ctx: ServerContext;
+}
+
+export function createApp(deps: AppDeps): ComfyApp {
+  const { config } = deps;
+  const features = () => serverFeatures(config);
+  let queue: PromptQueue | null = null;
+  const hub = new WsHub({
+    queueRemaining: () => queue?.remaining() ?? 0,
+    serverFeatures: features,
+    log: deps.log,
+    refuseUpgrade: config.corsOrigin === null ? originCheck : undefined,
+    terminalSize,
+  });
+  queue = new PromptQueue(deps.history ?? new MemoryHistoryStore(), () => hub.broadcastStatus());
+  deps.log.buffer.onEntries((entries) => hub.sendLogs(entries));
+  const ctx: ServerContext = {
+    ...deps,
+    executor: deps.createExecutor(hub),
+    queue,
+    hub,
+    users: new UserStore(deps.folders.userDir, config.multiUser),
+    webRoot: config.frontEndRoot ?? path.join(projectRoot(), 'web'),
+    features,
+  };
+  const worker = new PromptWorker({ queue, executor: ctx.executor, interrupt: deps.interrupt, messenger: hub, log: deps.log, unloadModels: deps.unloadModels });
+  return { app: buildExpress(ctx), hub, worker, ctx };
+}
+
+function buildExpress(ctx: ServerContext): Express {
+  const { config } = ctx;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  if (config.printServer) {
+    app.use((req, _res, next) => {
+      ctx.log.debug(`${req.method} ${req.originalUrl}`);
+      next();
+    });
+  }
+  app.use(securityMiddleware({ corsOrigin: config.corsOrigin, offline: config.offline }));
+  app.use(cacheHeaders());
+  if (config.compressResponseBody) app.use(compressResponses());
+  app.use(rawBodyReader(config.maxUploadBytes));
+
+  const api = express.Router();
+  registerApiRoutes(api, ctx);
+  app.use('/api', api);
+  app.use(api);
+  const jobs = express.Router();
+  registerJobsRoutes(jobs, ctx);
+  app.use('/api/api', jobs);
+  app.use('/api', jobs);
+  app.use('/internal', internalRouter(ctx));
+  registerStatic(app, ctx);
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(ERRORS.NOT_FOUND)));
+  app.use(errorHandler(ctx));
+  return app;
+}
+
+/** Catalogued errors get their ComfyUI body; anything else is logged and answered as a 500. */
+function errorHandler(ctx: ServerContext) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const httpError = toHttpError(err);
+    if (!httpError) ctx.log.error(`${req.method} ${req.originalUrl} failed:`, err);
+    const e = httpError ?? new HttpError(ERRORS.INTERNAL_ERROR);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(e.status);
+    const body = e.body();
+    if (typeof body === 'string') res.type('text/plain').send(body);
+    else res.json(body);
+  };
+}
+
+function toHttpError(err: unknown): HttpError | null {
+  if (err instanceof HttpError) return err;
+  const e = err as { code?: string; type?: string; status?: number; message?: string };
+  if (e?.code === 'LIMIT_FILE_SIZE' || e?.code === 'LIMIT_FIELD_VALUE' || e?.status === 413) return new HttpError(ERRORS.UPLOAD_TOO_LARGE);
+  if (typeof e?.code === 'string' && e.code.startsWith('LIMIT_')) return new HttpError(ERRORS.UPLOAD_BAD_MULTIPART, { vars: { details: e.message ?? e.code } });
+  if (e?.message && /Multipart|Unexpected end of form|Malformed part header/i.test(e.message)) return new HttpError(ERRORS.UPLOAD_BAD_MULTIPART, { vars: { details: e.message } });
+  if (e?.status === 400 && e?.type === 'entity.parse.failed') return new HttpError(ERRORS.BODY_INVALID_JSON);
+  return null;
+}

@@ -1,0 +1,60 @@
+/**
+ * The command-line entry: parse ComfyUI's flags, start the server, print ComfyUI's start-up lines.
+ * The only module that listens (through startServer) or exits the process.
+ */
+import { CliError, helpText, parseCliArgs } from './cli-args.js';
+import { configFromParsed } from './config.js';
+import { serverFeatures } from './context.js';
+import { checkRequiredDirectories } from './folders.js';
+import { createLogger } from './logger.js';
+import { displayUrl, startServer } from './server.js';
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseCliArgs(argv);
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`usage: comfy8 [options] (see --help)\ncomfy8: error: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    throw err;
+  }
+  if (parsed.help) {
+    process.stdout.write(helpText());
+    process.exit(0);
+  }
+  const config = configFromParsed(parsed, argv, process.cwd());
+  if (config.listFeatureFlags) {
+    process.stdout.write(`${JSON.stringify(serverFeatures(config), null, 2)}\n`);
+    process.exit(0);
+  }
+  const log = createLogger({ level: config.logLevel, stdout: config.logStdout });
+  const missing = checkRequiredDirectories(config);
+  if (missing) {
+    log.error(`error: ${missing}`);
+    process.exit(1);
+  }
+  let server;
+  try {
+    server = await startServer(config, { log });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') log.error(`error: port ${config.port} is already in use (EADDRINUSE); pick another with --port`);
+    else log.error('error: the server failed to start:', err);
+    process.exit(1);
+  }
+  log.info('Starting server\n');
+  for (const host of config.listen) log.info(`To see the GUI go to: ${displayUrl(config, host, server.port)}`);
+  if (config.quickTestForCi) {
+    await server.close();
+    process.exit(0);
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      void server.close().then(() => process.exit(0));
+    });
+  }
+}
+
+void main(process.argv.slice(2));

@@ -1,0 +1,91 @@
+/**
+ * The worker loop of spec §3.4 / ComfyUI's `prompt_worker`: pop → `status` → reset interrupt →
+ * execute → record history (`status`) → `executing {node: null}` to the client → `/free` flags.
+ * A failing prompt never stops the loop and never touches the other queued prompts.
+ */
+import type { ExecutionJob, ExecutionResult, InterruptFlag } from '../../executor/types.js';
+import type { Logger } from '../../nodes/node-api.js';
+import type { PromptQueue } from './prompt-queue.js';
+
+export interface JobExecutor {
+  execute(job: ExecutionJob, interrupt: InterruptFlag): Promise<ExecutionResult>;
+  clearCaches(): void;
+}
+
+/** What the worker needs of the WebSocket hub. */
+export interface WorkerMessenger {
+  send(type: string, data: Record<string, unknown>, sid?: string): void;
+  /** The client of the running prompt (for the reconnect `executing` replay); undefined when idle. */
+  setRunningClient(clientId: string | undefined): void;
+}
+
+export interface WorkerDeps {
+  queue: PromptQueue;
+  executor: JobExecutor;
+  interrupt: InterruptFlag;
+  messenger: WorkerMessenger;
+  log: Logger;
+  /** Unloads models (`/free {unload_models}`); optional until a model cache exists. */
+  unloadModels?: () => void;
+}
+
+export class PromptWorker {
+  private stopped = true;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  /** Stops after the current job (the running prompt is interrupted). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.deps.queue.running()) this.deps.interrupt.set();
+    this.deps.queue.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { queue } = this.deps;
+    while (!this.stopped) {
+      const job = queue.startNext();
+      if (job) await this.runJob(job);
+      this.processFreeFlags();
+      if (!job && !this.stopped) await queue.waitForWork();
+    }
+  }
+
+  private async runJob(job: ExecutionJob): Promise<void> {
+    const { queue, executor, interrupt, messenger, log } = this.deps;
+    const clientId = typeof job.extraData['client_id'] === 'string' ? (job.extraData['client_id'] as string) : undefined;
+    const started = performance.now();
+    interrupt.reset();
+    messenger.setRunningClient(clientId);
+    const result = await this.executeSafely(job);
+    queue.finish({ outputs: result.outputs, status: result.status, meta: result.meta });
+    messenger.setRunningClient(undefined);
+    if (clientId !== undefined) messenger.send('executing', { node: null, prompt_id: job.promptId }, clientId);
+    log.info(`Prompt executed in ${((performance.now() - started) / 1000).toFixed(2)} seconds`);
+  }
+
+  /** The executor never rejects by contract; this guards the loop if it does anyway. */
+  private async executeSafely(job: ExecutionJob): Promise<ExecutionResult> {
+    try {
+      return await this.deps.executor.execute(job, this.deps.interrupt);
+    } catch (err) {
+      this.deps.log.error(`executor failed on prompt ${job.promptId}:`, err);
+      const message = ['execution_error', { prompt_id: job.promptId, timestamp: Date.now(), exception_message: String((err as Error)?.message ?? err), exception_type: 'Exception', traceback: [], node_id: '', node_type: '', executed: [], current_inputs: {}, current_outputs: [] }] as [string, Record<string, unknown>];
+      return { status: { status_str: 'error', completed: false, messages: [message] }, outputs: {}, meta: {} };
+    }
+  }
+
+  private processFreeFlags(): void {
+    const flags = this.deps.queue.takeFlags();
+    if (flags.unloadModels || flags.freeMemory) this.deps.unloadModels?.();
+    if (flags.freeMemory) this.deps.executor.clearCaches();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * `/models`, `/models/{folder}`, `/experiment/models[/{folder}]`, `/view_metadata/{folder}`
+ * (spec §1.6, §1.7).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Router } from 'express';
+import { ERRORS, HttpError } from '../../compat/errors.js';
+import { SUPPORTED_PT_EXTENSIONS } from '../../compat/folder-paths.js';
+import { queryParam } from '../http/body.js';
+import type { ServerContext } from '../context.js';
+
+export function registerModelRoutes(router: Router, ctx: ServerContext): void {
+  const knownFolder = (folder: string) => {
+    if (!ctx.folders.folderNames().includes(folder)) throw new HttpError(ERRORS.MODEL_FOLDER_UNKNOWN, { vars: { value: folder } });
+    return folder;
+  };
+
+  router.get('/models', (_req, res) => {
+    res.json(ctx.folders.folderNames());
+  });
+  router.get('/models/:folder', (req, res) => {
+    res.json(ctx.folders.listFiles(knownFolder(String(req.params['folder']))));
+  });
+  router.get('/experiment/models', (_req, res) => {
+    const out = ctx.folders
+      .folderNames()
+      .filter((f) => f !== 'configs' && f !== 'custom_nodes')
+      .map((name) => ({ name, folders: ctx.folders.searchRoots(name) ?? [], extensions: [...(ctx.folders.extensions(name) ?? [])].sort() }));
+    res.json(out);
+  });
+  router.get('/experiment/models/:folder', (req, res) => {
+    const folder = knownFolder(String(req.params['folder']));
+    const roots = ctx.folders.searchRoots(folder) ?? [];
+    res.json(roots.flatMap((root, pathIndex) => modelFileInfos(root, pathIndex)));
+  });
+  router.get('/view_metadata/:folder', (req, res) => {
+    const filename = queryParam(req, 'filename');
+    if (!filename || !filename.endsWith('.safetensors')) throw new HttpError(ERRORS.METADATA_NOT_FOUND);
+    const file = ctx.folders.resolve(String(req.params['folder']), filename);
+    const metadata = file ? safetensorsMetadata(file) : null;
+    if (!metadata) throw new HttpError(ERRORS.METADATA_NOT_FOUND);
+    res.json(metadata);
+  });
+}
+
+interface ModelFileInfo {
+  name: string;
+  pathIndex: number;
+  modified: number;
+  created: number;
+  size: number;
+}
+
+/** Model files (supported extensions, hidden entries and `.git` skipped), following symlinks. */
+function modelFileInfos(root: string, pathIndex: number): ModelFileInfo[] {
+  const out: ModelFileInfo[] = [];
+  const visited = new Set<string>();
+  const visit = (dir: string) => {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch {
+      return;
+    }
+    if (visited.has(real)) return;
+    visited.add(real);
+    for (const name of safeReaddir(dir)) {
+      if (name.startsWith('.')) continue;
+      const abs = path.join(dir, name);
+      const st = safeStat(abs);
+      if (!st) continue;
+      if (st.isDirectory()) visit(abs);
+      else if (st.isFile() && SUPPORTED_PT_EXTENSIONS.includes(path.extname(name).toLowerCase())) {
+        out.push({ name: path.relative(root, abs), pathIndex, modified: st.mtimeMs / 1000, created: st.ctimeMs / 1000, size: st.size });
+      }
+    }
+  };
+  visit(root);
+  return out;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function safeStat(p: string): fs.Stats | null {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** The `__metadata__` object of a safetensors header (header capped at 1 MiB), else null. */
+export function safetensorsMetadata(file: string): Record<string, unknown> | null {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    const lenBuf = Buffer.alloc(8);
+    if (fs.readSync(fd, lenBuf, 0, 8, 0) !== 8) return null;
+    const len = Number(lenBuf.readBigUInt64LE(0));
+    if (len > 1024 * 1024) return null;
+    const header = Buffer.alloc(len);
+    fs.readSync(fd, header, 0, len, 8);
+    const parsed = JSON.parse(header.toString('utf8')) as Record<string, unknown>;
+    const meta = parsed['__metadata__'];
+    return meta && typeof meta === 'object' ? (meta as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}

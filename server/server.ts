@@ -1,0 +1,94 @@
+/**
+ * `startServer(config)`: builds the app from a Config and listens on every `--listen` address
+ * (tests pass port 0). `main.ts` is the command-line entry around it.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createInterruptFlag, PromptExecutor, validatePrompt } from '../executor/index.js';
+import { createBuiltinRegistry } from '../nodes/builtins.js';
+import type { NodeEnvironment } from '../nodes/node-api.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import { createApp, type ComfyApp } from './app.js';
+import type { Config } from './config.js';
+import type { AppDeps } from './context.js';
+import { buildFolderPaths, prepareDirectories } from './folders.js';
+import { createLogger, type ServerLogger } from './logger.js';
+import type { HistoryStore } from './queue/history-store.js';
+
+export interface StartOptions {
+  log?: ServerLogger;
+  /** Defaults to the built-in nodes. */
+  registry?: NodeRegistry;
+  history?: HistoryStore;
+}
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  app: ComfyApp;
+  close(): Promise<void>;
+}
+
+export function buildDeps(config: Config, opts: StartOptions = {}): AppDeps {
+  const log = opts.log ?? createLogger({ level: config.logLevel, stdout: config.logStdout });
+  const folders = buildFolderPaths(config, log);
+  const registry = opts.registry ?? createBuiltinRegistry();
+  const env: NodeEnvironment = Object.freeze({ folders, disableMetadata: config.disableMetadata, previewMethod: config.previewMethod, previewSize: config.previewSize, log });
+  return {
+    config,
+    folders,
+    registry,
+    env,
+    log,
+    interrupt: createInterruptFlag(),
+    validate: (prompt, targets) => validatePrompt(prompt, registry, env, targets),
+    createExecutor: (events) => new PromptExecutor({ nodes: registry, env, cache: config.cache, events }),
+    history: opts.history,
+  };
+}
+
+function listenOn(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function displayUrl(config: Config, host: string, port: number): string {
+  const scheme = config.tls ? 'https' : 'http';
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `${scheme}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const deps = buildDeps(config, opts);
+  prepareDirectories(deps.folders);
+  const comfy = createApp(deps);
+  const tls = config.tls ? { key: fs.readFileSync(config.tls.keyFile), cert: fs.readFileSync(config.tls.certFile) } : null;
+  const servers: http.Server[] = [];
+  let port = config.port;
+  try {
+    for (const host of config.listen) {
+      const server = tls ? https.createServer(tls, comfy.app) : http.createServer(comfy.app);
+      comfy.hub.attach(server);
+      servers.push(server);
+      port = await listenOn(server, port, host);
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    throw err;
+  }
+  comfy.worker.start();
+  const close = async () => {
+    await comfy.worker.stop();
+    await comfy.hub.close();
+    for (const s of servers) s.closeAllConnections();
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  };
+  return { port, url: displayUrl(config, config.listen[0] ?? '127.0.0.1', port), app: comfy, close };
+}

@@ -1,0 +1,42 @@
+/** Builders of raw safetensors bytes for tests, including deliberately broken ones. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RawEntry {
+  dtype: unknown;
+  shape: unknown;
+  data_offsets: unknown;
+}
+
+/** 8-byte length (or `lengthOverride`), the header text as given, then `data`. */
+export function rawSafetensors(header: string | object | Uint8Array, data: Uint8Array, lengthOverride?: bigint): Buffer {
+  const text =
+    header instanceof Uint8Array
+      ? Buffer.from(header)
+      : Buffer.from(typeof header === 'string' ? header : JSON.stringify(header), 'utf8');
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(lengthOverride ?? BigInt(text.length));
+  return Buffer.concat([prefix, text, data]);
+}
+
+export interface TempDir {
+  path: string;
+  file(name: string, bytes: Uint8Array): string;
+  remove(): void;
+}
+
+export function tempDir(prefix: string): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    path,
+    file(name, bytes) {
+      const p = join(path, name);
+      writeFileSync(p, bytes);
+      return p;
+    },
+    remove() {
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
