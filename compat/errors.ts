@@ -83,12 +83,14 @@ export const ERRORS = {
   USERDATA_NOT_FOUND: def('USERDATA_NOT_FOUND', 'not_found', 404, 'text', 'Path not found'),
   USERDATA_NO_FILE: def('USERDATA_NO_FILE', 'invalid_path', 400, 'text', 'File name not provided'),
   USERDATA_EXISTS: def('USERDATA_EXISTS', 'conflict', 409, 'text', 'File already exists'),
+  USERDATA_BAD_PATH: def('USERDATA_BAD_PATH', 'invalid_path', 400, 'text', 'Invalid path requested'),
   USERDATA_NOT_DIR: def('USERDATA_NOT_DIR', 'invalid_path', 400, 'text', 'Requested path is not a directory'),
   USERDATA_WRITE_FAILED: def('USERDATA_WRITE_FAILED', 'write_failed', 400, 'text', 'Could not write file: {details}'),
 
   // --- internal ---
   INTERNAL_BAD_DIR_TYPE: def('INTERNAL_BAD_DIR_TYPE', 'invalid_type', 400, 'simple', 'Invalid directory type'),
   NOT_FOUND: def('NOT_FOUND', 'not_found', 404, 'text', 'Not found'),
+  FS_BAD_PATH: def('FS_BAD_PATH', 'invalid_path', 400, 'text', 'Invalid file path ({details})'),
   INTERNAL_ERROR: def('INTERNAL_ERROR', 'server_error', 500, 'text', 'Internal server error (see the server log)'),
 } as const;
 

@@ -120,6 +120,12 @@ export function insertPngTextChunks(png: Uint8Array, entries: readonly PngTextEn
   return Buffer.concat([buf.subarray(0, idat), ...text, buf.subarray(idat)]);
 }
 
+/** The PNG without the named ancillary chunks (e.g. sharp's `pHYs`, which PIL does not write). */
+export function removePngChunks(png: Uint8Array, types: readonly string[]): Buffer {
+  const kept = parsePngChunks(png).filter((c) => !types.includes(c.type));
+  return Buffer.concat([PNG_SIGNATURE, ...kept.map((c) => encodePngChunk(c.type, c.data))]);
+}
+
 function findChunkOffset(buf: Buffer, wanted: string): number {
   let pos = 8;
   while (pos + 12 <= buf.length) {

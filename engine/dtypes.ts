@@ -9,13 +9,7 @@
  * as x86 does through int32; out-of-range int32/int64 values, undefined behaviour in C++, clamp).
  */
 import { allocData, numel, type DType, type Tensor, type TensorDataMap } from './tensor.js';
-import {
-  FP8_E4M3FN_TO_F32_BITS,
-  FP8_E5M2_TO_F32_BITS,
-  decodeFp8Into,
-  encodeFp8e4m3fn,
-  encodeFp8e5m2,
-} from './fp8.js';
+import { decodeFp8Into, encodeFp8e4m3fn, encodeFp8e5m2 } from './fp8.js';
 import { decodeBfloat16Into, decodeFloat16Into, encodeBfloat16, encodeFloat16 } from './half.js';
 
 export {
@@ -56,31 +50,35 @@ function int64ToFloat32(value: bigint): number {
  */
 export function decodeToFloat32(data: TypedArray, dtype: DType): Float32Array {
   const out = new Float32Array(data.length);
+  decodeToFloat32Into(data, dtype, out);
+  return out;
+}
+
+/** As decodeToFloat32, into a caller's buffer (reused buffers skip page faults on big tensors). */
+export function decodeToFloat32Into(data: TypedArray, dtype: DType, out: Float32Array): void {
+  if (out.length < data.length) {
+    throw new Error(`decodeToFloat32Into: output holds ${out.length} values, input has ${data.length}`);
+  }
   switch (dtype) {
     case 'float16':
-      decodeFloat16Into(data as Uint16Array, out);
-      return out;
+      return decodeFloat16Into(data as Uint16Array, out);
     case 'bfloat16':
-      decodeBfloat16Into(data as Uint16Array, out);
-      return out;
+      return decodeBfloat16Into(data as Uint16Array, out);
     case 'float8_e4m3fn':
-      decodeFp8Into(data as Uint8Array, FP8_E4M3FN_TO_F32_BITS, out);
-      return out;
     case 'float8_e5m2':
-      decodeFp8Into(data as Uint8Array, FP8_E5M2_TO_F32_BITS, out);
-      return out;
+      return decodeFp8Into(data as Uint8Array, dtype, out);
     case 'float32':
-      new Uint32Array(out.buffer).set(new Uint32Array(data.buffer, data.byteOffset, data.length));
-      return out;
+      // Through integer views so NaN payloads are copied untouched.
+      new Uint32Array(out.buffer, out.byteOffset, data.length).set(new Uint32Array(data.buffer, data.byteOffset, data.length));
+      return;
     case 'int64': {
       const ints = data as BigInt64Array;
       for (let i = 0; i < ints.length; i++) out[i] = int64ToFloat32(ints[i]);
-      return out;
+      return;
     }
     default:
       // int32 / uint8 / bool: Float32Array assignment rounds each exact double once.
       out.set(data as Exclude<TypedArray, BigInt64Array>);
-      return out;
   }
 }
 

@@ -111,11 +111,15 @@ export function fp8e5m2ToFloat32(code: number): number {
   return floatFromBits(FP8_E5M2_TO_F32_BITS[code & 0xff]);
 }
 
-/** Writes float32 bit patterns through a Uint32 view so NaN payloads survive unchanged. */
-export function decodeFp8Into(codes: Uint8Array, table: Uint32Array, out: Float32Array): void {
-  const outBits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+/** Same tables as float32 values. Copying float32 → float32 keeps NaN bits (checked by the golden test). */
+const E4M3FN_TABLE_F32 = new Float32Array(FP8_E4M3FN_TO_F32_BITS.buffer);
+const E5M2_TABLE_F32 = new Float32Array(FP8_E5M2_TO_F32_BITS.buffer);
+
+/** One table load per element; `out` must hold at least `codes.length` values. */
+export function decodeFp8Into(codes: Uint8Array, format: 'float8_e4m3fn' | 'float8_e5m2', out: Float32Array): void {
+  const table = format === 'float8_e4m3fn' ? E4M3FN_TABLE_F32 : E5M2_TABLE_F32;
   const n = codes.length;
-  for (let i = 0; i < n; i++) outBits[i] = table[codes[i]];
+  for (let i = 0; i < n; i++) out[i] = table[codes[i]];
 }
 
 function encodeFp8(

@@ -90,15 +90,17 @@ export function bfloat16ToFloat32(b: number): number {
   return floatFromBits(((b & 0xffff) << 16) >>> 0);
 }
 
+let float16TableF32: Float32Array | undefined;
+
 export function decodeFloat16Into(src: Uint16Array, out: Float32Array): void {
-  const table = float16ToFloat32BitsTable();
-  const outBits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  float16TableF32 ??= new Float32Array(float16ToFloat32BitsTable().buffer);
+  const table = float16TableF32;
   const n = src.length;
-  for (let i = 0; i < n; i++) outBits[i] = table[src[i]];
+  for (let i = 0; i < n; i++) out[i] = table[src[i]];
 }
 
 export function decodeBfloat16Into(src: Uint16Array, out: Float32Array): void {
-  const outBits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  const outBits = new Int32Array(out.buffer, out.byteOffset, src.length);
   const n = src.length;
   for (let i = 0; i < n; i++) outBits[i] = src[i] << 16;
 }

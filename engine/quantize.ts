@@ -8,9 +8,9 @@
  *   w'    = q.to(float32) * scale
  * Scales are float32 tensors shaped [] (tensor) or [out, 1] (channel), so they broadcast as in torch.
  */
-import { decodeToFloat32, encodeFromFloat32, toFloat32 } from './dtypes.js';
+import { encodeFromFloat32, toFloat32 } from './dtypes.js';
 import { FP8_E4M3FN_MAX, FP8_E5M2_MAX } from './fp8.js';
-import { isFp8DType, numel, type Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
 
 export type Fp8Format = 'float8_e4m3fn' | 'float8_e5m2';
 export type Fp8Granularity = 'tensor' | 'channel';
@@ -80,34 +80,7 @@ export function quantizeFp8(weight: Tensor, opts: QuantizeFp8Options): Quantized
   };
 }
 
-/**
- * `weight.to(float32) * scale` with scale holding one value or one per output channel (dim 0).
- * `weight` may be any float dtype; fp8 codes are decoded through the same tables as dtypes.ts.
- */
-export function dequantizeFp8(weight: Tensor, scale: Tensor): Tensor<'float32'> {
-  const scales = toFloat32(scale).data;
-  const n = numel(weight.shape);
-  const channels = scales.length;
-  if (channels !== 1 && (weight.shape.length === 0 || channels !== weight.shape[0])) {
-    throw new Error(
-      `dequantizeFp8: scale of shape [${scale.shape.join(', ')}] fits neither per tensor (1 value) nor per ` +
-        `channel (${weight.shape[0] ?? 0} values) for weight of shape [${weight.shape.join(', ')}]`,
-    );
-  }
-  const out = new Float32Array(n);
-  const values: Float32Array = isFp8DType(weight.dtype)
-    ? decodeToFloat32(weight.data, weight.dtype) // the 256-entry table decode
-    : toFloat32(weight).data;
-  const perChannel = channels === 1 ? n : n / channels;
-  for (let c = 0; c < channels; c++) {
-    const s = scales[c];
-    const end = (c + 1) * perChannel;
-    // The double product of two float32 values is exact; the Float32Array store rounds it once.
-    for (let i = c * perChannel; i < end; i++) out[i] = values[i] * s;
-  }
-  return { dtype: 'float32', shape: [...weight.shape], data: out };
-}
-
+export { dequantizeFp8 } from './dequantize.js';
 export {
   SCALED_FP8_MARKER,
   isScaledFp8Checkpoint,

@@ -120,6 +120,7 @@ class LazySafetensorsFile implements SafetensorsFile {
   private fd: number | undefined;
   private readonly entries: Map<string, HeaderEntry>;
   private readonly dataStart: number;
+  private readonly sortedKeys: string[];
 
   constructor(path: string, fd: number, dataStart: number, metadata: Record<string, string>, entries: Map<string, HeaderEntry>) {
     this.path = path;
@@ -127,10 +128,11 @@ class LazySafetensorsFile implements SafetensorsFile {
     this.dataStart = dataStart;
     this.metadata = metadata;
     this.entries = entries;
+    this.sortedKeys = [...entries.keys()].sort();
   }
 
   keys(): string[] {
-    return [...this.entries.keys()].sort();
+    return [...this.sortedKeys];
   }
 
   has(key: string): boolean {
@@ -140,7 +142,7 @@ class LazySafetensorsFile implements SafetensorsFile {
   private entry(key: string): HeaderEntry {
     const e = this.entries.get(key);
     if (!e) {
-      const near = this.keys().filter((k) => k.includes(key.split('.').pop() ?? key)).slice(0, 5);
+      const near = this.sortedKeys.filter((k) => k.includes(key.split('.').pop() ?? key)).slice(0, 5);
       const hint = near.length ? `; similar keys: ${near.join(', ')}` : '';
       throw new SafetensorsError(this.path, 'unknown-tensor', `no such tensor (file holds ${this.entries.size})${hint}`, key);
     }

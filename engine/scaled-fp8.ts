@@ -10,7 +10,8 @@
  * many elements as the input: same math, different rounding — `scaledFp8LinearOperands` says which.
  */
 import { decodeToFloat32, toFloat32 } from './dtypes.js';
-import { dequantizeFp8, type Fp8Format } from './quantize.js';
+import { dequantizeFp8 } from './dequantize.js';
+import type { Fp8Format } from './quantize.js';
 import { isFp8DType, numel, type DType, type Tensor } from './tensor.js';
 
 export const SCALED_FP8_MARKER = 'scaled_fp8';

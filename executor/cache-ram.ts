@@ -7,9 +7,7 @@
  */
 import os from 'node:os';
 import type { CacheEntry } from './cache-entry.js';
-import type { CacheKeySetFactory } from './cache-keys.js';
 import { LruStore, type OutputStore } from './cache-stores.js';
-import type { DynamicPrompt } from './dynamic-prompt.js';
 
 const GIB = 1024 ** 3;
 
@@ -38,10 +36,6 @@ export class RamPressureStore extends LruStore implements OutputStore {
     super(Number.POSITIVE_INFINITY);
     this.headroom = opts.headroomBytes ?? defaultRamHeadroom();
     this.freeMemory = opts.freeMemory ?? os.freemem;
-  }
-
-  override async setPrompt(dyn: DynamicPrompt, makeKeys: CacheKeySetFactory, nodeIds: Iterable<string>): Promise<void> {
-    await super.setPrompt(dyn, makeKeys, nodeIds);
   }
 
   override cleanUnused(): void {}

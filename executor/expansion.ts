@@ -81,5 +81,5 @@ export function resolveExpansionResults(run: PromptRun, parentId: string, def: N
     }
     return values;
   });
-  return mergeResults(tuples, def);
+  return tuples.length > 0 ? mergeResults(tuples, def) : [];
 }

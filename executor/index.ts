@@ -1,5 +1,14 @@
 /**
  * The executor's public API: validation (spec §3.2–3.3) and execution (spec §3.4–3.11).
+ *
+ *   const checked = await validatePrompt(body.prompt, registry, env, body.partial_execution_targets);
+ *   if (!checked.ok) return res.status(400).json({ error: checked.error, node_errors: checked.nodeErrors });
+ *   // body.prompt now holds the coerced values; queue it with outputsToExecute = checked.outputs.
+ *
+ *   const executor = new PromptExecutor({ nodes: registry, env, cache: { kind: 'ram' }, events: sink });
+ *   const interrupt = createInterruptFlag();          // `/interrupt` calls interrupt.set()
+ *   const result = await executor.execute(job, interrupt);   // never rejects
+ *   // record result.status / outputs / meta in history, then send `executing {node: null}`.
  */
 export { validatePrompt, type NodeLookup } from './validate.js';
 export { PromptExecutor, type PromptExecutorOptions } from './prompt-executor.js';

@@ -63,29 +63,20 @@ export class PromptExecutor {
   }
 
   private async run(job: ExecutionJob, interrupt: InterruptFlag, router: MessageRouter, partial: Partial<PromptRun>): Promise<boolean> {
-    const { nodes, env } = this.opts;
-    const store = this.store;
     interrupt.reset();
     router.lifecycle('execution_start', { prompt_id: job.promptId });
     const dyn = new DynamicPrompt(job.prompt);
-    const fingerprints = new FingerprintCache(dyn, nodes, env);
-    const nodeIds = Object.keys(job.prompt);
-    await store.setPrompt(dyn, () => new InputSignatureKeySet(dyn, fingerprints, nodes, env), nodeIds);
-    store.cleanUnused();
-    const cachedNodes = nodeIds.filter((id) => store.get(id) !== undefined);
-    router.lifecycle('execution_cached', { nodes: cachedNodes, prompt_id: job.promptId });
-    const currentOutputs = store.allNodeIds();
-
+    const currentOutputs = await this.keyPrompt(job, dyn, router);
     const abort = watchInterrupt(interrupt);
-    const extraData = { ...job.extraData, ...(job.sensitive ?? {}) };
+    const { nodes, env } = this.opts;
     const run: PromptRun = Object.assign(partial, {
       promptId: job.promptId,
       prompt: job.prompt,
-      extraData,
+      extraData: { ...job.extraData, ...(job.sensitive ?? {}) },
       previewMethod: previewMethodOf(job.extraData, env),
       dyn,
-      list: new ExecutionList(dyn, schedulerHost(dyn, nodes, env, store)),
-      store,
+      list: new ExecutionList(dyn, schedulerHost(dyn, nodes, env, this.store)),
+      store: this.store,
       nodes,
       env,
       router,
@@ -102,6 +93,18 @@ export class PromptExecutor {
     } finally {
       abort.stop();
     }
+  }
+
+  /** Keys every prompt node, reports the hits; returns the node ids the cache knows (`current_outputs`). */
+  private async keyPrompt(job: ExecutionJob, dyn: DynamicPrompt, router: MessageRouter): Promise<string[]> {
+    const { nodes, env } = this.opts;
+    const fingerprints = new FingerprintCache(dyn, nodes, env);
+    const nodeIds = Object.keys(job.prompt);
+    await this.store.setPrompt(dyn, () => new InputSignatureKeySet(dyn, fingerprints, nodes, env), nodeIds);
+    this.store.cleanUnused();
+    const cachedNodes = nodeIds.filter((id) => this.store.get(id) !== undefined);
+    router.lifecycle('execution_cached', { nodes: cachedNodes, prompt_id: job.promptId });
+    return this.store.allNodeIds();
   }
 }
 
@@ -139,9 +142,11 @@ function watchInterrupt(flag: InterruptFlag): { signal: AbortSignal; stop: () =>
   timer.unref();
   return {
     signal: controller.signal,
+    // Async work a failed run left behind is told to stop too.
     stop: () => {
       clearInterval(timer);
       unsubscribe();
+      abort();
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { ApiPrompt, UiOutput } from '../compat/api-types.js';
 import { ExecutionBlocker, type NodeDefinition } from '../nodes/node-api.js';
-import { isPlainObject } from './py-values.js';
+import { isPlainObject, pyStr } from './py-values.js';
 
 /** An async call still running after one turn of the event loop (ComfyUI's pending task). */
 export class AsyncCall {
@@ -148,7 +148,7 @@ function mergeUi(uis: UiOutput[]): UiOutput {
   return merged;
 }
 
-/** `current_inputs` formatting: primitives as-is, other values as their string form. */
+/** `current_inputs` formatting: primitives as-is, other values as Python's `str()` would print them. */
 export function formatInputs(values: Record<string, unknown[]>): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const [name, list] of Object.entries(values)) out[name] = list.map(formatValue);
@@ -159,11 +159,9 @@ function formatValue(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (['number', 'boolean', 'string'].includes(typeof value)) return value;
   try {
-    if (Array.isArray(value) || isPlainObject(value)) return JSON.stringify(value).slice(0, 1000);
+    return pyStr(value);
   } catch {
-    // cyclic structures fall through to the class name
+    // A cyclic structure: say what it is rather than fail the error report.
+    return `<${(value as { constructor?: { name?: string } }).constructor?.name ?? 'object'} object>`;
   }
-  const ctor = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
-  const own = (value as { toString?: () => string }).toString;
-  return typeof own === 'function' && own !== Object.prototype.toString ? String(value) : `<${ctor} object>`;
 }

@@ -23,9 +23,10 @@ export async function validatePrompt(
   const classError = checkClassTypes(prompt, nodes);
   if (classError) return fail(classError);
 
+  const targets = Array.isArray(partialExecutionTargets) ? partialExecutionTargets : undefined;
   const outputs = Object.keys(prompt).filter((id) => {
     const def = nodes.get((prompt[id] as { class_type: string }).class_type)!;
-    return def.outputNode === true && (partialExecutionTargets === undefined || partialExecutionTargets.includes(id));
+    return def.outputNode === true && (targets === undefined || targets.includes(id));
   });
   if (outputs.length === 0) {
     return fail({ type: 'prompt_no_outputs', message: 'Prompt has no outputs', details: '', extra_info: {} });

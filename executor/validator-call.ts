@@ -31,7 +31,7 @@ export async function runCustomValidator(
   const results: unknown[] = [];
   for (const call of sliceCalls(passed, def.inputIsList === true)) {
     const inputTypes = spec.wantsInputTypes ? (receivedTypes as Record<string, string>) : undefined;
-    results.push(await spec.fn(call, inputTypes));
+    results.push(await spec.fn(call, inputTypes, run.env));
   }
   return failures(argNames, results);
 }

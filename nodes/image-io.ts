@@ -10,8 +10,9 @@
  *   const { image, mask } = await decodeImageFile('/input/cat.png');
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
-import { insertPngTextChunks, type PngTextEntry } from '../compat/png-text.js';
+import { insertPngTextChunks, removePngChunks, type PngTextEntry } from '../compat/png-text.js';
 import { tensor, zeros, type Tensor } from '../engine/tensor.js';
 
 export interface RawImage {
@@ -43,11 +44,27 @@ export function imageToUint8(image: Tensor<'float32'>, index: number): RawImage 
   const src = image.data.subarray(index * n, (index + 1) * n);
   const data = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const v = src[i]! * 255;
+    // float32 product, as numpy computes `255. * float32_array`, then truncation
+    const v = Math.fround(src[i]! * 255);
     // NaN → 0 like numpy's cast of a clipped NaN on x86
     data[i] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0;
   }
   return { data, width, height, channels: channels as RawImage['channels'] };
+}
+
+/** 8-bit interleaved pixels (one or more equal-sized frames) as an IMAGE `[frames, H, W, C]` / 255. */
+export function rawToImage(frames: readonly RawImage[]): Tensor<'float32'> {
+  if (frames.length === 0) throw new Error('rawToImage needs at least one frame');
+  const { width, height, channels } = frames[0]!;
+  const per = width * height * channels;
+  const data = new Float32Array(frames.length * per);
+  frames.forEach((f, i) => {
+    if (f.width !== width || f.height !== height || f.channels !== channels) {
+      throw new Error(`frame ${i} is ${f.width}×${f.height}×${f.channels}, expected ${width}×${height}×${channels}`);
+    }
+    for (let p = 0; p < per; p++) data[i * per + p] = f.data[p]! / 255;
+  });
+  return tensor('float32', [frames.length, height, width, channels], data);
 }
 
 export interface PngEncodeOptions {
@@ -60,7 +77,9 @@ export async function encodeRawPng(raw: RawImage, opts: PngEncodeOptions): Promi
   const png = await sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } })
     .png({ compressionLevel: opts.compressionLevel, adaptiveFiltering: false })
     .toBuffer();
-  return opts.text && opts.text.length > 0 ? insertPngTextChunks(png, opts.text) : png;
+  // PIL (ComfyUI) writes no pHYs chunk; dropping sharp's keeps the files alike.
+  const bare = removePngChunks(png, ['pHYs']);
+  return opts.text && opts.text.length > 0 ? insertPngTextChunks(bare, opts.text) : bare;
 }
 
 export async function encodeImagePng(image: Tensor<'float32'>, index: number, opts: PngEncodeOptions): Promise<Buffer> {
@@ -75,7 +94,11 @@ interface Frame {
 /** Decodes a still or multi-frame image (GIF/WebP/TIFF pages) into IMAGE + MASK tensors. */
 export async function decodeImageFile(file: string): Promise<DecodedImage> {
   const bytes = await fs.readFile(file);
-  return decodeImageBuffer(bytes);
+  try {
+    return await decodeImageBuffer(bytes);
+  } catch (err) {
+    throw new Error(`cannot read image file '${path.basename(file)}': ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export async function decodeImageBuffer(bytes: Buffer): Promise<DecodedImage> {

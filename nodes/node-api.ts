@@ -122,11 +122,14 @@ export interface ValidateInputsSpec<I> {
   inputs: readonly string[] | '*';
   /** Wants `input_types` ({name: received link type}). */
   wantsInputTypes?: boolean;
-  /** `env` is the server's environment (file-checking validators such as LoadImage need it). */
+  /**
+   * `inputTypes` is set only when `wantsInputTypes`; `env` is the server's environment
+   * (file-checking validators such as LoadImage's need it).
+   */
   fn(
     inputs: Partial<I>,
-    inputTypes?: Record<string, string>,
-    env?: NodeEnvironment,
+    inputTypes: Record<string, string> | undefined,
+    env: NodeEnvironment,
   ): boolean | string | Promise<boolean | string>;
 }
 

@@ -110,6 +110,10 @@ function toHttpError(err: unknown): HttpError | null {
   if (e?.code === 'LIMIT_FILE_SIZE' || e?.code === 'LIMIT_FIELD_VALUE' || e?.status === 413) return new HttpError(ERRORS.UPLOAD_TOO_LARGE);
   if (typeof e?.code === 'string' && e.code.startsWith('LIMIT_')) return new HttpError(ERRORS.UPLOAD_BAD_MULTIPART, { vars: { details: e.message ?? e.code } });
   if (e?.message && /Multipart|Unexpected end of form|Malformed part header/i.test(e.message)) return new HttpError(ERRORS.UPLOAD_BAD_MULTIPART, { vars: { details: e.message } });
+  // A path the file system refuses (too long, a file used as a folder…) is the client's input.
+  if (typeof e?.code === 'string' && ['ENAMETOOLONG', 'ENOTDIR', 'EISDIR', 'EILSEQ', 'EINVAL', 'EEXIST'].includes(e.code)) {
+    return new HttpError(ERRORS.FS_BAD_PATH, { vars: { details: e.code } });
+  }
   if (e?.status === 400 && e?.type === 'entity.parse.failed') return new HttpError(ERRORS.BODY_INVALID_JSON);
   return null;
 }

@@ -62,21 +62,38 @@ export function writeStackFile(dir: string, spec: StackSpec): StackFile {
   return { file, weightOffsets, scaleOffsets: weightOffsets.map((o) => o + perWeight) };
 }
 
+export type StackVariant = 'matmul' | 'matmul-ordered' | 'gemm-hoisted' | 'gemm' | 'gemm-ordered';
+
+export const STACK_VARIANTS: Readonly<Record<StackVariant, string>> = {
+  matmul: 'MatMul(x, Transpose(DQ(W)))',
+  'matmul-ordered': 'same + ordering trick',
+  'gemm-hoisted': 'fp8Linear, all DQ emitted first',
+  gemm: 'fp8Linear (Gemm transB)',
+  'gemm-ordered': 'fp8Linear + ordering trick',
+};
+
+/** One Linear layer of the stack in the given form; x [1, tokens, dim], W [out, in] FP8. */
+function layer(g: op.GraphBuilder, x: string, w: string, s: string, variant: StackVariant, hoistedWeight?: string): string {
+  if (variant === 'gemm-hoisted') return op.linear(g, x, hoistedWeight ?? '');
+  if (variant === 'gemm' || variant === 'gemm-ordered') return op.fp8Linear(g, x, w, s, { perChannel: true, ordered: variant === 'gemm-ordered' });
+  const weight = variant === 'matmul-ordered' ? op.dequantizeAfter(g, w, s, x, { axis: 0 }) : op.dequantizeLinear(g, w, s, { axis: 0 });
+  return op.matMul(g, x, op.transpose(g, weight, [1, 0]));
+}
+
 /**
- * x [tokens, dim] → layers × (x · dequant(W_i)ᵀ) — weights stored [out, in] with per-output-channel
- * scales (axis 0), as the engine holds checkpoint Linear weights. `ordered` ties each
- * dequantisation to its layer's input (op.dequantizeAfter, DESIGN.md's ordering trick).
+ * x [1, tokens, dim] → layers × Linear(dim → dim): FP8 weights stored [out, in] with
+ * per-output-channel scales, as the engine holds checkpoint Linear weights (see STACK_VARIANTS).
  */
-export function buildStackModel(stack: StackFile, spec: StackSpec, ordered: boolean): Uint8Array {
+export function buildStackModel(stack: StackFile, spec: StackSpec, variant: StackVariant): Uint8Array {
   const g = new op.GraphBuilder('fp8-stack');
-  let x = g.input('x', 'float32', ['tokens', spec.dim]);
+  let x = g.input('x', 'float32', [1, 'tokens', spec.dim]);
   const location = path.basename(stack.file);
-  for (let i = 0; i < spec.layers; i++) {
-    const w = g.externalInitializer(`w${i}`, 'float8_e4m3fn', [spec.dim, spec.dim], { location, offset: stack.weightOffsets[i], length: spec.dim * spec.dim });
-    const s = g.externalInitializer(`s${i}`, 'float32', [spec.dim], { location, offset: stack.scaleOffsets[i], length: 4 * spec.dim });
-    const weight = ordered ? op.dequantizeAfter(g, w, s, x, { axis: 0 }) : op.dequantizeLinear(g, w, s, { axis: 0 });
-    x = op.matMul(g, x, op.transpose(g, weight, [1, 0])); // [tokens, dim]
-  }
-  g.output(x, 'float32', ['tokens', spec.dim], 'y');
+  const fp8 = Array.from({ length: spec.layers }, (_, i) => ({
+    w: g.externalInitializer(`w${i}`, 'float8_e4m3fn', [spec.dim, spec.dim], { location, offset: stack.weightOffsets[i], length: spec.dim * spec.dim }),
+    s: g.externalInitializer(`s${i}`, 'float32', [spec.dim], { location, offset: stack.scaleOffsets[i], length: 4 * spec.dim }),
+  }));
+  const hoisted = variant === 'gemm-hoisted' ? fp8.map(({ w, s }) => op.dequantizeLinear(g, w, s, { axis: 0 })) : [];
+  for (let i = 0; i < spec.layers; i++) x = layer(g, x, fp8[i].w, fp8[i].s, variant, hoisted[i]); // [1, tokens, dim]
+  g.output(x, 'float32', [1, 'tokens', spec.dim], 'y');
   return g.toBytes();
 }

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeToFloat32 } from '../../engine/dtypes.js';
-import { writeStackFile, type StackSpec } from './fp8-stack.js';
+import { STACK_VARIANTS, writeStackFile, type StackSpec, type StackVariant } from './fp8-stack.js';
 import { benchMatMul } from './matmul.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -73,11 +73,11 @@ function memorySection(spec: StackSpec, tokens: number, runs: number): void {
   try {
     const stack = writeStackFile(dir, spec);
     const rows: (string | number)[][] = [];
-    for (const ordered of [false, true]) {
-      const r = runChild({ dir, spec, stack, ordered, tokens, runs });
+    for (const variant of Object.keys(STACK_VARIANTS) as StackVariant[]) {
+      const r = runChild({ dir, spec, stack, variant, tokens, runs });
       const perParam = (bytes: number) => fixed((bytes - r.baseline) / params);
       rows.push([
-        ordered ? 'with ordering trick' : 'without',
+        STACK_VARIANTS[variant],
         perParam(r.afterLoad),
         perParam(r.peakLoad),
         perParam(r.afterRun[r.afterRun.length - 1]),

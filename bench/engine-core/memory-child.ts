@@ -4,17 +4,18 @@
  * enter the baseline. Peak RSS comes from /proc/self/status VmHWM, reset through
  * /proc/self/clear_refs ("5") before each phase so each phase's peak is its own.
  *
- * argv[2]: JSON { dir, spec, stack, ordered, tokens, runs }
+ * argv[2]: JSON { dir, spec, stack, variant, tokens, runs }
  */
 import * as fs from 'node:fs';
+import * as op from '../../engine/onnx/index.js';
 import { createSession } from '../../engine/runtime/session.js';
-import { buildStackModel, type StackFile, type StackSpec } from './fp8-stack.js';
+import { buildStackModel, type StackFile, type StackSpec, type StackVariant } from './fp8-stack.js';
 
 interface ChildArgs {
   dir: string;
   spec: StackSpec;
   stack: StackFile;
-  ordered: boolean;
+  variant: StackVariant;
   tokens: number;
   runs: number;
 }
@@ -34,10 +35,20 @@ function resetPeak(): boolean {
   }
 }
 
+/** One tiny session first, so onnxruntime's one-time process setup is not counted per parameter. */
+async function warmUpOnnxRuntime(): Promise<void> {
+  const g = new op.GraphBuilder('warm-up');
+  g.output(op.identity(g, g.input('x', 'float32', [1])), 'float32', [1], 'y');
+  const session = await createSession(g.toBytes());
+  await session.run({ x: { dtype: 'float32', shape: [1], data: new Float32Array(1) } });
+  await session.release();
+}
+
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2]) as ChildArgs;
-  const model = buildStackModel(args.stack, args.spec, args.ordered);
+  const model = buildStackModel(args.stack, args.spec, args.variant);
   const x = new Float32Array(args.tokens * args.spec.dim).fill(0.01);
+  await warmUpOnnxRuntime();
   global.gc?.();
   const baseline = statusKb('VmRSS');
   const peakReset = resetPeak();
@@ -53,7 +64,7 @@ async function main(): Promise<void> {
   resetPeak();
   for (let i = 0; i < args.runs; i++) {
     const start = performance.now();
-    await session.run({ x: { dtype: 'float32', shape: [args.tokens, args.spec.dim], data: x } });
+    await session.run({ x: { dtype: 'float32', shape: [1, args.tokens, args.spec.dim], data: x } });
     runMs.push(performance.now() - start);
     global.gc?.();
     afterRun.push(statusKb('VmRSS'));

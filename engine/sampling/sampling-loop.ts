@@ -6,10 +6,12 @@
  *   x = σ₀·ε + (1 − σ₀)·x0 → sampler with the CFG denoiser (masked: latent blending per call) →
  *   x / (1 − σ_last) → process_out.
  */
+import { createCpuStepNoiseSource, type Seed } from '../rng/index.js';
 import type { Tensor } from '../tensor.js';
+import { createBrownianNoiseSource } from './brownian-noise.js';
 import { cfgDenoiser, type BatchedModelFn, type CondEntry } from './cfg.js';
 import { inverseNoiseScaling, noiseScaling, type FlowModelSampling } from './model-sampling.js';
-import { getSampler } from './samplers/index.js';
+import { BROWNIAN_TREE_SAMPLERS, getSampler } from './samplers/index.js';
 import type { DenoiseFn, NoiseSource, StepInfo } from './samplers/types.js';
 import { applyStepRange, ksamplerSigmas } from './schedulers.js';
 import { fl } from './torch-float32.js';
@@ -61,14 +63,16 @@ export interface KSamplerRunOptions<C> extends ScheduleSpec {
   latent: Tensor<'float32'>;
   /** Initial noise ε of the latent's shape (prepare_noise); null when add_noise is disabled (zeros). */
   noise: Float32Array | null;
-  /** Per-step noise for ancestral / SDE / lcm samplers (ComfyUI: CPU generator seeded seed + 1). */
+  /** Per-step noise for ancestral / SDE / lcm samplers; default derived from `seed` (see stepNoiseFor). */
   stepNoise?: NoiseSource;
+  /** The KSampler seed: gives the default step noise and ddim's inpainting noise. */
+  seed?: Seed;
   /**
    * LATENT["noise_mask"] at latent resolution, shape [H, W] or [B, 1, H, W] / [1, 1, H, W]
    * (1 = regenerate, 0 = keep). Resizing a pixel-space mask is the caller's job.
    */
   denoiseMask?: Tensor<'float32'>;
-  /** ddim only: ComfyUI blends the kept region with fresh randn(seed + 1) noise instead of ε. */
+  /** ddim only: ComfyUI blends the kept region with fresh randn(seed + 1) noise instead of ε (default from `seed`). */
   inpaintNoise?: Float32Array;
   latentFormat?: LatentFormat;
   eta?: number;
@@ -90,14 +94,14 @@ export function runKSampler<C>(options: KSamplerRunOptions<C>): Tensor<'float32'
   let denoiser: DenoiseFn = cfgDenoiser(options.model, options.positive, options.negative, options.cfg);
   if (options.denoiseMask) {
     const mask = expandMask(options.denoiseMask, latent.shape);
-    const blendNoise = options.sampler === 'ddim' && options.inpaintNoise ? options.inpaintNoise : noise;
+    const blendNoise = options.sampler === 'ddim' ? ddimInpaintNoise(options, latent.shape) ?? noise : noise;
     denoiser = maskedDenoiser(denoiser, mask, x0, blendNoise);
   }
   const totalSteps = sigmas.length - 1;
   const start = { dtype: 'float32' as const, shape: [...latent.shape], data: noiseScaling(sigmas[0], noise, x0) };
   const samples = sampler(denoiser, start, sigmas, {
     modelSampling: ms,
-    noise: options.stepNoise,
+    noise: options.stepNoise ?? stepNoiseFor(options.sampler, options.seed, sigmas),
     eta: options.eta,
     sNoise: options.sNoise,
     checkInterrupt: options.checkInterrupt,
@@ -136,4 +140,24 @@ export function maskedDenoiser(inner: DenoiseFn, mask: Float32Array, latent: Flo
     const out = inner({ dtype: 'float32', shape: x.shape, data: blended }, sigma);
     return out.map((v, i) => fl(fl(v * mask[i]) + fl(latent[i] * keep[i])));
   };
+}
+
+/**
+ * ComfyUI's default per-step noise: `randn` from a CPU generator seeded with seed + 1 (bit-exact
+ * with ComfyUI on a CPU device; on CUDA ComfyUI draws on the GPU and differs). The SDE samplers get
+ * a Brownian path over [smallest positive σ, largest σ] fed by that generator — same statistics as
+ * ComfyUI's torchsde tree, different numbers.
+ */
+export function stepNoiseFor(sampler: string, seed: Seed | undefined, sigmas: Float32Array): NoiseSource | undefined {
+  if (seed === undefined) return undefined;
+  const normal = createCpuStepNoiseSource(seed);
+  if (!BROWNIAN_TREE_SAMPLERS.has(sampler)) return normal;
+  const positive = Array.from(sigmas).filter((s) => s > 0);
+  if (positive.length === 0) return normal;
+  return createBrownianNoiseSource(normal, Math.min(...positive), Math.max(...positive));
+}
+
+function ddimInpaintNoise(options: Pick<KSamplerRunOptions<unknown>, 'inpaintNoise' | 'seed'>, shape: readonly number[]): Float32Array | undefined {
+  if (options.inpaintNoise) return options.inpaintNoise;
+  return options.seed === undefined ? undefined : createCpuStepNoiseSource(options.seed)(shape);
 }

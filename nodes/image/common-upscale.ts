@@ -130,27 +130,41 @@ function resamplePlanes(
   const tw = tapsFor(method, w, outW);
   const th = tapsFor(method, h, outH);
   const out = new Float32Array(planes * outH * outW);
-  const row = new Float64Array(h * outW);
+  const rows = new Float64Array(h * outW);
   for (let p = 0; p < planes; p++) {
     checkInterrupt?.();
-    const base = p * h * w;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < outW; x++) {
-        let acc = 0;
-        for (let j = 0; j < tw.size; j++) acc += tw.weight[x * tw.size + j]! * src[base + y * w + tw.index[x * tw.size + j]!]!;
-        row[y * outW + x] = acc;
-      }
-    }
-    const outBase = p * outH * outW;
-    for (let y = 0; y < outH; y++) {
-      for (let x = 0; x < outW; x++) {
-        let acc = 0;
-        for (let j = 0; j < th.size; j++) acc += th.weight[y * th.size + j]! * row[th.index[y * th.size + j]! * outW + x]!;
-        out[outBase + y * outW + x] = acc;
-      }
-    }
+    widthPass(src, p * h * w, w, h, outW, tw, rows);
+    heightPass(rows, outW, outH, th, out, p * outH * outW);
   }
   return out;
+}
+
+function widthPass(src: Float32Array, base: number, w: number, h: number, outW: number, tw: Taps, rows: Float64Array): void {
+  const { index, weight, size } = tw;
+  for (let y = 0; y < h; y++) {
+    const rowBase = base + y * w;
+    const outBase = y * outW;
+    for (let x = 0, t = 0; x < outW; x++, t += size) {
+      let acc = 0;
+      for (let j = 0; j < size; j++) acc += weight[t + j]! * src[rowBase + index[t + j]!]!;
+      rows[outBase + x] = acc;
+    }
+  }
+}
+
+function heightPass(rows: Float64Array, outW: number, outH: number, th: Taps, out: Float32Array, outBase: number): void {
+  const { index, weight, size } = th;
+  const acc = new Float64Array(outW);
+  for (let y = 0, t = 0; y < outH; y++, t += size) {
+    acc.fill(0);
+    for (let j = 0; j < size; j++) {
+      const wgt = weight[t + j]!;
+      if (wgt === 0) continue;
+      const from = index[t + j]! * outW;
+      for (let x = 0; x < outW; x++) acc[x] += wgt * rows[from + x]!;
+    }
+    out.set(acc, outBase + y * outW);
+  }
 }
 
 /** Centre crop to the target aspect ratio (ComfyUI's `crop == "center"`), on `[N, C, H, W]`. */
@@ -203,7 +217,7 @@ async function lanczos(s: Tensor<'float32'>, width: number, height: number, chec
     const data = new Uint8Array(h * w * c);
     for (let ch = 0; ch < c; ch++) {
       for (let p = 0; p < h * w; p++) {
-        const v = s.data[(b * c + ch) * h * w + p]! * 255;
+        const v = Math.fround(s.data[(b * c + ch) * h * w + p]! * 255);
         data[p * c + ch] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0;
       }
     }
@@ -211,7 +225,9 @@ async function lanczos(s: Tensor<'float32'>, width: number, height: number, chec
     const resized = await resizeRawLanczos(raw, width, height);
     const rc = resized.channels;
     for (let ch = 0; ch < c; ch++) {
-      for (let p = 0; p < height * width; p++) out[(b * c + ch) * height * width + p] = resized.data[p * rc + Math.min(ch, rc - 1)]! / 255;
+      // sharp may hand back grey (+alpha) as RGB (+alpha): read alpha from the last band
+      const from = c === 2 && ch === 1 ? rc - 1 : Math.min(ch, rc - 1);
+      for (let p = 0; p < height * width; p++) out[(b * c + ch) * height * width + p] = resized.data[p * rc + from]! / 255;
     }
   }
   return tensor('float32', [n, c, height, width], out);

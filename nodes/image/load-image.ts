@@ -80,7 +80,6 @@ function imageInputTypes(env: NodeEnvironment): InputTypes {
   return { required: { image: [listInputImages(env), { image_upload: true }] } };
 }
 
-
 interface LoadImageInputs {
   image: string;
 }
@@ -92,32 +91,24 @@ export async function loadImageTensors(env: NodeEnvironment, name: string): Prom
 
 /**
  * VALIDATE_INPUTS of the image loaders: replaces the combo check, so `"sub/x.png"` and annotated
- * names pass when the file exists. The executor passes the environment; without it (older
- * callers) the environment the node last listed files for is used.
+ * names pass when the file exists.
  */
-let lastEnv: NodeEnvironment | undefined;
-
 const imageValidator = {
   inputs: ['image'] as const,
-  fn: (inputs: { image?: unknown }, _inputTypes?: Record<string, string>, env?: NodeEnvironment): boolean | string => {
-    const folders = (env ?? lastEnv)?.folders;
+  fn: (inputs: { image?: unknown }, _inputTypes: Record<string, string> | undefined, env: NodeEnvironment): boolean | string => {
+    const folders = env.folders;
     const image = inputs.image;
-    if (typeof image !== 'string' || !folders || !annotatedFileExists(folders, image)) return `Invalid image file: ${String(image)}`;
+    if (typeof image !== 'string' || !annotatedFileExists(folders, image)) return `Invalid image file: ${String(image)}`;
     return true;
   },
 };
-
-function imageInputTypesRemembering(env: NodeEnvironment): InputTypes {
-  lastEnv = env;
-  return imageInputTypes(env);
-}
 
 export const LoadImage = defineNode<LoadImageInputs>({
   name: 'LoadImage',
   displayName: 'Load Image',
   category: 'image',
   searchAliases: ['load image', 'open image', 'import image', 'image input', 'upload image', 'read image', 'image loader'],
-  inputTypes: imageInputTypesRemembering,
+  inputTypes: imageInputTypes,
   returnTypes: ['IMAGE', 'MASK'],
   async execute({ image }, ctx) {
     const loaded = await loadImageTensors(ctx.env, image);
@@ -148,7 +139,7 @@ export const LoadImageMask = defineNode<LoadImageMaskInputs>({
   displayName: 'Load Image (as Mask)',
   category: 'image',
   searchAliases: ['import mask', 'alpha mask', 'channel mask'],
-  inputTypes: (env) => ({ required: { ...imageInputTypesRemembering(env).required, channel: [[...MASK_CHANNELS]] } }),
+  inputTypes: (env) => ({ required: { ...imageInputTypes(env).required, channel: [[...MASK_CHANNELS]] } }),
   returnTypes: ['MASK'],
   async execute({ image, channel }, ctx) {
     const loaded = await loadImageTensors(ctx.env, image);

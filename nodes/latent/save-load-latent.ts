@@ -81,10 +81,7 @@ export const SaveLatent = defineNode<SaveLatentInputs>({
   },
 });
 
-let lastEnv: NodeEnvironment | undefined;
-
 function latentInputTypes(env: NodeEnvironment): InputTypes {
-  lastEnv = env;
   const files = listInputFiles(env.folders.inputDir, null).filter((f) => f.endsWith('.latent'));
   return { required: { latent: [files] } };
 }
@@ -103,9 +100,8 @@ export const LoadLatent = defineNode<{ latent: string }>({
   validateInputs: {
     inputs: ['latent'],
     fn: (inputs, _inputTypes, env) => {
-      const folders = (env ?? lastEnv)?.folders;
       const name = inputs.latent;
-      if (typeof name !== 'string' || !folders || !annotatedFileExists(folders, name)) return `Invalid latent file: ${String(name)}`;
+      if (typeof name !== 'string' || !annotatedFileExists(env.folders, name)) return `Invalid latent file: ${String(name)}`;
       return true;
     },
   },

@@ -24,6 +24,7 @@ export function isDangerousContentType(type: string): boolean {
   const t = type.toLowerCase();
   return (
     t === 'text/html' || t === 'text/html-sandboxed' || t === 'text/javascript' || t === 'application/javascript' ||
-    t === 'text/css' || t === 'text/xml' || t === 'application/xml' || t.endsWith('+xml') || t === 'message/rfc822'
+    t === 'application/x-javascript' || t === 'application/ecmascript' || t === 'text/css' || t.endsWith('/xml') ||
+    t.endsWith('+xml') || t === 'message/rfc822'
   );
 }

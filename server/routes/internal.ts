@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
 import { ERRORS, HttpError } from '../../compat/errors.js';
+import { statOrNull } from '../http/fs-safe.js';
 import type { IoDirectory } from '../../compat/folder-paths.js';
 import { jsonObject } from '../http/body.js';
 import type { ServerContext } from '../context.js';
@@ -49,7 +50,7 @@ function listNewestFirst(dir: string): string[] {
   }
   return names
     .filter((n) => !n.startsWith('.'))
-    .map((n) => ({ n, st: fs.statSync(path.join(dir, n), { throwIfNoEntry: false }) }))
+    .map((n) => ({ n, st: statOrNull(path.join(dir, n)) }))
     .filter((e) => e.st?.isFile())
     .sort((a, b) => b.st!.mtimeMs - a.st!.mtimeMs)
     .map((e) => e.n);

@@ -30,7 +30,7 @@ export function registerStatic(app: Express, ctx: ServerContext): void {
     else res.type('html').send(PLACEHOLDER_INDEX);
   });
   for (const [pack, dir] of Object.entries(ctx.extensionWebDirs ?? {})) {
-    app.use(`/extensions/${encodeURIComponent(pack)}`, express.static(dir, { dotfiles: 'ignore', index: false }));
+    app.use(`/extensions/${encodeURIComponent(pack)}`, express.static(dir, { dotfiles: 'ignore', index: false, cacheControl: false }));
   }
-  app.use(express.static(ctx.webRoot, { dotfiles: 'ignore', index: false, etag: false }));
+  app.use(express.static(ctx.webRoot, { dotfiles: 'ignore', index: false, etag: false, cacheControl: false }));
 }

@@ -9,6 +9,7 @@ import type { Request, Response, Router } from 'express';
 import multer from 'multer';
 import sharp from 'sharp';
 import { ERRORS, HttpError } from '../../compat/errors.js';
+import { statOrNull } from '../http/fs-safe.js';
 import { pythonNormpath } from '../../compat/filename-prefix.js';
 import { insertPngTextChunks, isPng, readPngTextChunks } from '../../compat/png-text.js';
 import { containedPath } from '../../compat/safe-path.js';
@@ -23,7 +24,7 @@ export function registerUploadRoutes(router: Router, ctx: ServerContext): void {
   router.post('/upload/mask', multipart, (req, res) => {
     const original = originalRef(req);
     const source = resolveIoFile(ctx.folders, original, 'output');
-    if (!fs.statSync(source.path, { throwIfNoEntry: false })?.isFile()) throw new HttpError(ERRORS.FILE_NOT_FOUND);
+    if (!statOrNull(source.path)?.isFile()) throw new HttpError(ERRORS.FILE_NOT_FOUND);
     return uploadImage(ctx, req, res, (image, target) => saveMaskedOriginal(source.path, image.buffer, target));
   });
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Request, Response, Router } from 'express';
 import { ERRORS, HttpError } from '../../compat/errors.js';
+import { statOrNull } from '../http/fs-safe.js';
 import { queryParam } from '../http/body.js';
 import { guessContentType, isDangerousContentType } from '../http/mime.js';
 import type { ServerContext } from '../context.js';
@@ -33,7 +34,7 @@ export function registerUserdataRoutes(router: Router, ctx: ServerContext): void
   router.get('/v2/userdata', (req, res) => listUserdataV2(ctx, req, res));
   router.get('/userdata/:file', (req, res) => {
     const { root, path: file } = ctx.users.requestPath(req, String(req.params['file'] ?? ''));
-    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new HttpError(ERRORS.USERDATA_NOT_FOUND);
+    if (!statOrNull(file)?.isFile()) throw new HttpError(ERRORS.USERDATA_NOT_FOUND);
     sendUserFile(req, res, file, path.relative(root, file));
   });
   router.post('/userdata/:file', (req, res) => {
@@ -44,7 +45,7 @@ export function registerUserdataRoutes(router: Router, ctx: ServerContext): void
   });
   router.delete('/userdata/:file', (req, res) => {
     const { path: file } = requireName(ctx, req, 'file');
-    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new HttpError(ERRORS.USERDATA_NOT_FOUND);
+    if (!statOrNull(file)?.isFile()) throw new HttpError(ERRORS.USERDATA_NOT_FOUND);
     fs.rmSync(file);
     res.status(204).end();
   });
@@ -85,14 +86,15 @@ function writeAtomically(file: string, data: Buffer): void {
 }
 
 /** Attachment with nosniff; dangerous types as octet-stream; only the top-level `user.css` inline. */
-function sendUserFile(req: Request, res: Response, file: string, rel: string): void {
+function sendUserFile(_req: Request, res: Response, file: string, rel: string): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (rel === 'user.css') {
-    res.setHeader('Content-Type', 'text/css; charset=utf-8');
+    res.setHeader('Content-Type', 'text/css');
+    res.setHeader('Content-Disposition', 'inline');
   } else {
     const type = guessContentType(file);
     res.setHeader('Content-Type', isDangerousContentType(type) ? 'application/octet-stream' : type);
-    res.setHeader('Content-Disposition', `attachment; filename="${path.basename(file).replace(/["\\\r\n]/g, '_')}"`);
+    res.setHeader('Content-Disposition', 'attachment');
   }
   res.sendFile(file, { dotfiles: 'allow', etag: false, cacheControl: false });
 }
@@ -104,7 +106,7 @@ function listFiles(dir: string, recurse: boolean): string[] {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       if (e.name.startsWith('.')) continue;
       const abs = path.join(d, e.name);
-      const st = fs.statSync(abs, { throwIfNoEntry: false });
+      const st = statOrNull(abs);
       if (st?.isFile()) out.push(abs);
       else if (st?.isDirectory() && recurse) visit(abs);
     }
@@ -117,7 +119,7 @@ function listUserdata(ctx: ServerContext, req: Request, res: Response): void {
   const dir = queryParam(req, 'dir');
   if (!dir) throw new HttpError(ERRORS.USERDATA_NO_DIR);
   const { path: target } = ctx.users.requestPath(req, dir);
-  if (!fs.statSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new HttpError(ERRORS.USERDATA_NOT_FOUND);
+  if (!statOrNull(target)?.isDirectory()) throw new HttpError(ERRORS.USERDATA_NOT_FOUND);
   const fullInfo = flag(req, 'full_info', '') === 'true';
   const split = flag(req, 'split', '') === 'true';
   const files = listFiles(target, flag(req, 'recurse', '') === 'true');
@@ -138,11 +140,27 @@ interface V2Entry {
   modified?: number;
 }
 
+/** Upstream answers 403 for an unknown user and 400 for a path that escapes, here. */
+function v2Target(ctx: ServerContext, req: Request, requested: string): { root: string; target: string } {
+  let root: string;
+  try {
+    root = ctx.users.userRoot(ctx.users.requestUser(req));
+  } catch (err) {
+    if (err instanceof HttpError && err.def === ERRORS.USER_UNKNOWN) throw new HttpError(ERRORS.USERDATA_FORBIDDEN);
+    throw err;
+  }
+  if (!requested) return { root, target: root };
+  try {
+    return { root, target: ctx.users.requestPath(req, requested).path };
+  } catch {
+    throw new HttpError(ERRORS.USERDATA_BAD_PATH);
+  }
+}
+
 function listUserdataV2(ctx: ServerContext, req: Request, res: Response): void {
   const requested = queryParam(req, 'path') ?? '';
-  const root = ctx.users.userRoot(ctx.users.requestUser(req));
-  const target = requested ? ctx.users.requestPath(req, requested).path : root;
-  const st = fs.statSync(target, { throwIfNoEntry: false });
+  const { root, target } = v2Target(ctx, req, requested);
+  const st = statOrNull(target);
   if (!st) {
     if (requested) throw new HttpError(ERRORS.USERDATA_NOT_FOUND);
     res.json([]);
@@ -152,9 +170,8 @@ function listUserdataV2(ctx: ServerContext, req: Request, res: Response): void {
   const out: V2Entry[] = [];
   const visit = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.name.startsWith('.')) continue;
       const abs = path.join(d, e.name);
-      const s = fs.statSync(abs, { throwIfNoEntry: false });
+      const s = statOrNull(abs);
       const rel = toPosix(path.relative(root, abs));
       if (s?.isDirectory()) {
         out.push({ name: e.name, path: rel, type: 'directory' });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { Request, Response, Router } from 'express';
 import sharp from 'sharp';
 import { ERRORS, HttpError } from '../../compat/errors.js';
+import { statOrNull } from '../http/fs-safe.js';
 import { queryParam } from '../http/body.js';
 import { resolveIoFile } from '../http/io-dirs.js';
 import { guessContentType, isDangerousContentType } from '../http/mime.js';
@@ -19,11 +20,11 @@ async function viewFile(ctx: ServerContext, req: Request, res: Response): Promis
   const filename = queryParam(req, 'filename');
   if (filename === undefined) throw new HttpError(ERRORS.FILE_NAME_MISSING);
   const file = resolveIoFile(ctx.folders, { filename, type: queryParam(req, 'type'), subfolder: queryParam(req, 'subfolder') }, 'output');
-  if (!fs.statSync(file.path, { throwIfNoEntry: false })?.isFile()) throw new HttpError(ERRORS.FILE_NOT_FOUND);
+  if (!statOrNull(file.path)?.isFile()) throw new HttpError(ERRORS.FILE_NOT_FOUND);
   const disposition = `filename="${file.name.replace(/["\\\r\n]/g, '_')}"`;
   const preview = queryParam(req, 'preview');
   const channel = queryParam(req, 'channel') ?? 'rgba';
-  if (preview !== undefined) return sendPreview(res, file.path, preview, channel, disposition);
+  if (preview !== undefined) return sendPreview(res, file.path, preview, queryParam(req, 'channel') ?? '', disposition);
   if (channel === 'rgb' || channel === 'a') return sendChannel(res, file.path, channel, disposition);
   sendRaw(req, res, file.path, file.name, disposition);
 }

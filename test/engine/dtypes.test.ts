@@ -13,7 +13,7 @@ import {
   toFloat32,
 } from '../../engine/dtypes.js';
 import { tensor } from '../../engine/tensor.js';
-import { bitsOf, floatsFromBits, hex, readGolden } from './golden.js';
+import { bitsOf, floatsFromBits, hex, readGolden } from './dtype-golden.js';
 
 type Fp8 = 'float8_e4m3fn' | 'float8_e5m2';
 type Casts = { inputs_f32_bits: number[] } & Record<'float16' | 'bfloat16' | Fp8, number[]>;

@@ -79,6 +79,36 @@ describe('FP8 Linear: MatMul(x, DequantizeLinear(w))', () => {
   });
 });
 
+describe('fp8Linear: torch.nn.Linear on an FP8 weight stored [out, in]', () => {
+  const r = ref.rng(8);
+  const x = ref.randn(r, [2, 3, 40]);
+  const bias = ref.randn(r, [24]);
+  const codes = randomCodes(13, 24 * 40, 'e4m3fn');
+  const channelScales = Array.from({ length: 24 }, (_, i) => Math.fround(0.05 + 0.002 * i));
+  const decoded = decodeAll(codes, 'e4m3fn');
+  const linearRef = (scaleOf: (row: number) => number, withBias: boolean) => {
+    const w = ref.arr([24, 40], decoded.map((v, i) => Math.fround(v * scaleOf(Math.floor(i / 40)))));
+    const y = ref.matmul(x, ref.transpose(w, [1, 0]));
+    return withBias ? ref.zip(y, bias, (a, b) => a + b) : y;
+  };
+
+  it.each([
+    ['per channel, bias, ordered, symbolic batch and tokens', true, true, true],
+    ['per tensor, no bias, not ordered, static dims', false, false, false],
+  ] as const)('%s', async (_label, perChannel, withBias, ordered) => {
+    const [y] = await runGraph({
+      inputs: withBias ? { x, bias } : { x },
+      dims: ordered ? { x: ['batch', 'tokens', 40] } : undefined,
+      build: (g, v) => {
+        const w = g.initializer('w', { dtype: 'float8_e4m3fn', shape: [24, 40], data: codes });
+        const scale = perChannel ? g.constant(f32([24], channelScales)) : g.constant(f32([], [0.0625]));
+        return op.fp8Linear(g, v.x, w, scale, { perChannel, ordered, bias: withBias ? v.bias : undefined });
+      },
+    });
+    expectClose(y, linearRef((row) => (perChannel ? channelScales[row] : 0.0625), withBias), SUMS);
+  });
+});
+
 describe('Cast float32 → FP8 → float32', () => {
   /** Nearest code by value, ties to the even mantissa (code with low bit 0), ±448 saturation for e4m3fn. */
   function nearestE4m3(v: number): number {

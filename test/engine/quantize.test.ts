@@ -14,7 +14,7 @@ import {
   type Fp8Granularity,
 } from '../../engine/quantize.js';
 import { tensor, type Tensor } from '../../engine/tensor.js';
-import { bitsOf, floatsFromBits, readGolden } from './golden.js';
+import { bitsOf, floatsFromBits, readGolden } from './dtype-golden.js';
 
 interface QuantCase {
   codes: number[];

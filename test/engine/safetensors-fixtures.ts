@@ -1,5 +1,5 @@
 /** Builders of raw safetensors bytes for tests, including deliberately broken ones. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -26,8 +26,10 @@ export interface TempDir {
   remove(): void;
 }
 
-export function tempDir(prefix: string): TempDir {
-  const path = mkdtempSync(join(tmpdir(), prefix));
+/** `inMemory`: under /dev/shm where it exists — thousands of small rewrites are slow on overlay disks. */
+export function tempDir(prefix: string, inMemory = false): TempDir {
+  const base = inMemory && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const path = mkdtempSync(join(base, prefix));
   return {
     path,
     file(name, bytes) {

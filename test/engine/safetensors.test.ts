@@ -9,7 +9,7 @@ import {
   type SafetensorsErrorReason,
 } from '../../engine/safetensors.js';
 import { tensor, type DType, type Tensor } from '../../engine/tensor.js';
-import { GOLDEN_DIR, readGolden } from './golden.js';
+import { GOLDEN_DIR, readGolden } from './dtype-golden.js';
 import { rawSafetensors, tempDir } from './safetensors-fixtures.js';
 
 const dir = tempDir('comfy8-st-');
@@ -29,6 +29,8 @@ function everyEngineDtype(): Record<string, Tensor> {
     scalar: tensor('float32', [], new Float32Array([2])),
     empty: tensor('bfloat16', [0, 4], new Uint16Array(0)),
     'ünïcode.key': tensor('float32', [1], new Float32Array([3])),
+    // A view into a larger buffer: only its own bytes may be written.
+    'view.f32': tensor('float32', [2], new Float32Array(new Float32Array([9, 8, 7, 6]).buffer, 4, 2)),
   };
 }
 

@@ -16,6 +16,7 @@ const policies: { name: string; policy: CachePolicyName; caches: boolean }[] = [
 ];
 
 let jobCounter = 0;
+const env = makeTestEnv();
 
 function job(prompt: ApiPrompt, outputs: string[], extra: Record<string, unknown> = { client_id: 'C' }, sensitive?: Record<string, unknown>): ExecutionJob {
   jobCounter++;
@@ -38,7 +39,7 @@ describe.each(policies)('PromptExecutor under the $name cache', ({ policy, cache
     calls = new CallCounter();
     sink = new RecordingSink();
     // An unbounded free-memory probe keeps the RAM policy from evicting during these tests.
-    executor = new PromptExecutor({ nodes: stubRegistry(calls), env: makeTestEnv(), cache: policy, events: sink, ramPressure: { freeMemory: () => Number.MAX_SAFE_INTEGER } });
+    executor = new PromptExecutor({ nodes: stubRegistry(calls), env, cache: policy, events: sink, ramPressure: { freeMemory: () => Number.MAX_SAFE_INTEGER } });
   });
 
   it('sends ComfyUI’s message order for one prompt and records history', async () => {
@@ -180,6 +181,21 @@ describe.each(policies)('PromptExecutor under the $name cache', ({ policy, cache
     expect(calls.of('Add')).toBe(caches ? 1 : 2);
   });
 
+  it('nested expansions: builder ids, display override, per-parent sub-cache when the parent re-runs', async () => {
+    const prompt: ApiPrompt = {
+      '7': { class_type: 'VolatileExpansion', inputs: { a: 4 } },
+      '8': { class_type: 'Show', inputs: { value: ['7', 0] } },
+    };
+    const first = await executor.execute(job(prompt, ['8']), interrupt);
+    expect(first.outputs['8']).toEqual({ values: [10] });
+    expect(first.meta['7.0.0.1.0.0.shown']).toEqual({ node_id: '7.0.0.1.0.0.shown', display_node: '7', parent_node: '7.0.0.1', real_node_id: '7' });
+    expect(first.meta['7.0.0.2']).toEqual({ node_id: '7.0.0.2', display_node: 'shown-as', parent_node: '7', real_node_id: '7' });
+    await executor.execute(job(prompt, ['8']), interrupt);
+    expect(calls.of('VolatileExpansion')).toBe(2);
+    expect(calls.of('Add')).toBe(caches ? 1 : 2);
+    expect(calls.of('Double')).toBe(caches ? 1 : 2);
+  });
+
   it('blockers: a silent block skips consumers; a message is reported and the job goes on', async () => {
     const prompt: ApiPrompt = {
       '1': { class_type: 'Gate', inputs: { value: 1, message: 'closed' } },
@@ -252,7 +268,8 @@ describe.each(policies)('PromptExecutor under the $name cache', ({ policy, cache
     sink.onSend = undefined;
     const next = await executor.execute(job(prompt, ['3', '4']), interrupt);
     expect(next.status.status_str).toBe('success');
-    expect(calls.of('Add')).toBe(caches ? 1 : 2);
+    expect(calls.of('Add')).toBe(1);
+    expect(calls.of('Const')).toBe(caches ? 1 : 2);
   });
 
   it.each(['Spin', 'AwaitAbort'])('an interrupt inside a long %s node', async (classType) => {
@@ -302,16 +319,19 @@ describe.each(policies)('PromptExecutor under the $name cache', ({ policy, cache
   });
 
   it('async nodes run concurrently and the scheduler waits for them', async () => {
+    // Each Meet call waits until the other has started: this only finishes if both run at once.
     const prompt: ApiPrompt = {
-      '1': { class_type: 'Slow', inputs: { value: 1, ms: 40 } },
-      '2': { class_type: 'Slow', inputs: { value: 2, ms: 40 } },
+      '1': { class_type: 'Meet', inputs: { value: 1 } },
+      '2': { class_type: 'Meet', inputs: { value: 2 } },
       '3': { class_type: 'Add', inputs: { a: ['1', 0], b: ['2', 0] } },
       '4': { class_type: 'Show', inputs: { value: ['3', 0] } },
     };
     const result = await executor.execute(job(prompt, ['4']), interrupt);
+    expect(result.status.status_str).toBe('success');
     expect(result.outputs['4']).toEqual({ values: [3] });
-    const order = sink.events.filter((e) => e.type === 'executing').map((e) => e.data.node);
-    expect(order.slice(0, 2).sort()).toEqual(['1', '2']);
+    const order = sink.ofType('executing').map((e) => e.data.node);
+    expect([...order.slice(0, 2)].sort()).toEqual(['1', '2']);
+    expect(order.slice(2)).toEqual(['3', '4']);
   });
 
   it('clearCaches forgets everything', async () => {

@@ -21,8 +21,39 @@ export class CallCounter {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves once `parties` calls have arrived: only concurrent async calls can all get through. */
+function rendezvous(parties: number) {
+  let arrived = 0;
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return async (): Promise<void> => {
+    if (++arrived === parties) open();
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('the other async call never started')), 10_000);
+    });
+    try {
+      await Promise.race([opened, giveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
 export function stubNodes(calls: CallCounter): NodeDefinition[] {
+  const meet = rendezvous(2);
   return [
+    defineNode({
+      name: 'Meet',
+      category: 'test',
+      inputTypes: { required: { value: ['INT'] } },
+      returnTypes: ['INT'],
+      execute: async ({ value }) => {
+        calls.hit('Meet');
+        await meet();
+        return [value];
+      },
+    }),
     defineNode({
       name: 'Const',
       category: 'test',
@@ -138,6 +169,38 @@ export function stubNodes(calls: CallCounter): NodeDefinition[] {
           },
           result: [['sum', 0]],
         };
+      },
+    }),
+    defineNode({
+      name: 'VolatileExpansion',
+      category: 'test',
+      inputTypes: { required: { a: ['INT'] } },
+      returnTypes: ['INT'],
+      isChanged: () => Number.NaN,
+      execute: ({ a }, ctx) => {
+        calls.hit('VolatileExpansion');
+        const p = `${ctx.nodeId}.0.0.`;
+        // Ids built the way ComfyUI's GraphBuilder does; the executor leaves them as they are.
+        return {
+          expand: {
+            [`${p}1`]: { class_type: 'AddViaExpansion', inputs: { a, b: 1 } },
+            [`${p}2`]: { class_type: 'Double', inputs: { value: [`${p}1`, 0] }, override_display_id: 'shown-as' },
+          },
+          result: [[`${p}2`, 0]],
+        };
+      },
+    }),
+    defineNode({
+      name: 'FlakyFingerprint',
+      category: 'test',
+      inputTypes: { required: { value: ['INT'] } },
+      returnTypes: ['INT'],
+      isChanged: () => {
+        throw new Error('cannot fingerprint');
+      },
+      execute: ({ value }) => {
+        calls.hit('FlakyFingerprint');
+        return [value];
       },
     }),
     defineNode({
@@ -285,6 +348,7 @@ export class RecordingSink implements ExecutionEventSink {
   readonly previews: { image: PreviewImage; meta: PreviewMeta; sid: string | undefined }[] = [];
   readonly texts: { nodeId: string; text: string; sid: string | undefined }[] = [];
   onSend: ((event: SentEvent) => void) | undefined;
+  onText: ((text: string) => void) | undefined;
 
   send(type: string, data: Record<string, unknown>, sid?: string): void {
     const event = { type, data, sid };
@@ -296,6 +360,7 @@ export class RecordingSink implements ExecutionEventSink {
   }
   sendProgressText(nodeId: string, text: string, sid?: string): void {
     this.texts.push({ nodeId, text, sid });
+    this.onText?.(text);
   }
   types(): string[] {
     return this.events.map((e) => e.type);

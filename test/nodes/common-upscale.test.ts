@@ -53,6 +53,20 @@ describe('lanczos (through sharp)', () => {
   });
 });
 
+describe('lanczos channel layouts', () => {
+  it('keeps grey and grey+alpha planes in place', async () => {
+    const grey = tensor('float32', [1, 1, 4, 4], new Float32Array(16).fill(0.2));
+    expect((await commonUpscale(grey, 2, 2, 'lanczos', 'disabled')).data[0]).toBeCloseTo(51 / 255, 6);
+    const ga = new Float32Array(32);
+    ga.fill(0.2, 0, 16);
+    ga.fill(1, 16, 32);
+    const out = await commonUpscale(tensor('float32', [1, 2, 4, 4], ga), 2, 2, 'lanczos', 'disabled');
+    expect(out.shape).toEqual([1, 2, 2, 2]);
+    expect(out.data[0]).toBeCloseTo(51 / 255, 2);
+    expect(out.data[4]).toBeCloseTo(1, 6);
+  });
+});
+
 describe('pythonRound', () => {
   it('rounds halves to even like Python', () => {
     expect([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, 2.4, 2.6].map(pythonRound)).toEqual([0, 2, 2, 4, 0, -2, 2, 3]);

@@ -69,3 +69,14 @@ describe('pythonJsonDumps', () => {
     expect([0.0001, 0.00001, 1e16, 1.5e-7, 123.25, 1e22].map(pythonNumber)).toEqual(['0.0001', '1e-05', '1e+16', '1.5e-07', '123.25', '1e+22']);
   });
 });
+
+describe('image-io raw conversions', () => {
+  it('rawToImage and imageToUint8 round-trip 8-bit pixels', async () => {
+    const { rawToImage, imageToUint8 } = await import('../../nodes/image-io.js');
+    const data = Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => (i * 37) % 256);
+    const image = rawToImage([{ data, width: 3, height: 2, channels: 4 }]);
+    expect(image.shape).toEqual([1, 2, 3, 4]);
+    expect([...imageToUint8(image, 0).data]).toEqual([...data]);
+    expect(() => rawToImage([{ data, width: 3, height: 2, channels: 4 }, { data, width: 2, height: 3, channels: 4 }])).toThrow(/frame 1/);
+  });
+});

@@ -4,8 +4,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { encodePngChunk, PNG_SIGNATURE, readPngText } from '../../compat/png-text.js';
+import { encodePngChunk, parsePngChunks, PNG_SIGNATURE, readPngText } from '../../compat/png-text.js';
 import { tensor, type Tensor } from '../../engine/tensor.js';
+import { imageToUint8 } from '../../nodes/image-io.js';
 import { LoadImage, LoadImageMask } from '../../nodes/image/load-image.js';
 import { PreviewImage, SaveImage } from '../../nodes/image/save-image.js';
 import { resolveInputTypes, type NodeEnvironment } from '../../nodes/node-api.js';
@@ -71,6 +72,8 @@ describe('SaveImage', () => {
     expect(out.result).toEqual([images]);
     const file = path.join(env.folders.outputDir, 'sub', 'pic_4_00006_.png');
     const png = fs.readFileSync(file);
+    // chunk layout as PIL writes it: header, text, image data
+    expect(parsePngChunks(png).map((c) => c.type)).toEqual(['IHDR', 'tEXt', 'tEXt', 'IDAT', 'IEND']);
     const text = readPngText(png);
     expect(JSON.parse(text.prompt!)).toEqual(prompt);
     expect(text.prompt).toContain('"class_type": "SaveImage"'); // Python json.dumps spacing
@@ -92,6 +95,15 @@ describe('SaveImage', () => {
     const out = (await SaveImage.execute({ images: testImages(), filename_prefix: 'b%batch_num%' }, makeTestContext(env))) as Result;
     expect((out.ui!.images as { filename: string }[]).map((i) => i.filename)).toEqual(['b0_00001_.png', 'b1_00002_.png']);
     await expect(SaveImage.execute({ images: testImages(), filename_prefix: '../x' }, makeTestContext(env))).rejects.toThrow(/outside the output folder/);
+  });
+});
+
+describe('float → uint8 conversion', () => {
+  it('matches numpy on values near every k/255 boundary (golden from tools/nodes-uint8-golden.py)', () => {
+    const golden = JSON.parse(fs.readFileSync(path.join(__dirname, '../golden/nodes/uint8.json'), 'utf8')) as { input_float32: number[]; uint8: number[] };
+    const n = golden.input_float32.length;
+    const image = tensor('float32', [1, 1, n, 1], Float32Array.from(golden.input_float32));
+    expect([...imageToUint8(image, 0).data]).toEqual(golden.uint8);
   });
 });
 
@@ -181,6 +193,8 @@ describe('LoadImage', () => {
     expect(LoadImage.isChanged!({ image: 'sub/v.png' }, env)).not.toBe(hash);
     expect(Number.isNaN(LoadImage.isChanged!({ image: 'gone.png' }, env))).toBe(true);
     await expect(LoadImage.execute({ image: 'gone.png' }, makeTestContext(env))).rejects.toThrow(/gone\.png/);
+    fs.writeFileSync(path.join(env.folders.inputDir, 'junk.png'), 'not an image');
+    await expect(LoadImage.execute({ image: 'junk.png' }, makeTestContext(env))).rejects.toThrow(/cannot read image file 'junk\.png'/);
   });
 });
 

@@ -105,3 +105,23 @@ describe('KSampler run behaviour', () => {
     expect(relL2(processOut(SD3_LATENT_FORMAT, processIn(SD3_LATENT_FORMAT, x)), x)).toBeLessThan(1e-6);
   });
 });
+
+describe('KSampler run: noise from the seed', () => {
+  it('ancestral steps draw from the seed + 1 CPU generator', async () => {
+    const { createCpuStepNoiseSource } = await import('../../engine/rng/index.js');
+    const bySeed = runKSampler({ ...baseRun(), sampler: 'euler_ancestral', stepNoise: undefined, seed: 42 });
+    const explicit = runKSampler({ ...baseRun(), sampler: 'euler_ancestral', stepNoise: createCpuStepNoiseSource(42) });
+    expect(bySeed.data).toEqual(explicit.data);
+    const otherSeed = runKSampler({ ...baseRun(), sampler: 'euler_ancestral', stepNoise: undefined, seed: 43 });
+    expect(relL2(otherSeed.data, bySeed.data)).toBeGreaterThan(1e-3);
+  });
+
+  it('SDE samplers run on a Brownian path from the seed', () => {
+    for (const sampler of ['dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_3m_sde']) {
+      const a = runKSampler({ ...baseRun(), sampler, stepNoise: undefined, seed: 5 });
+      const b = runKSampler({ ...baseRun(), sampler, stepNoise: undefined, seed: 5 });
+      expect(a.data.every(Number.isFinite), sampler).toBe(true);
+      expect(a.data).toEqual(b.data);
+    }
+  });
+});

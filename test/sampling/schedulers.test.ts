@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createFlowModelSampling, percentToSigma } from '../../engine/sampling/model-sampling.js';
+import {
+  calculateDenoised,
+  createFlowModelSampling,
+  inverseNoiseScaling,
+  noiseScaling,
+  percentToSigma,
+  sigmaFromTimestep,
+  timestepFromSigma,
+} from '../../engine/sampling/model-sampling.js';
 import {
   SCHEDULER_NAMES,
   applyStepRange,
@@ -28,6 +36,23 @@ describe('model sampling (flow, shift)', () => {
     const ms = createFlowModelSampling(3);
     expect(ms.sigmaMin).toBe(reference['model_sampling shift=3'].sigma_min);
     expect(ms.sigmaMax).toBe(1);
+  });
+
+  it('timestep(σ) = σ·1000 is not the inverse of σ(t) when shift ≠ 1', () => {
+    const ms = createFlowModelSampling(3);
+    expect(timestepFromSigma(ms, 0.5)).toBe(500);
+    expect(sigmaFromTimestep(ms, 500)).toBe(Math.fround(0.75));
+    expect(sigmaFromTimestep(createFlowModelSampling(1), 500)).toBe(0.5);
+  });
+
+  it('CONST denoised / noise scaling / inverse noise scaling, per batch item', () => {
+    const x = Float32Array.from([1, 2, 3, 4]);
+    const v = Float32Array.from([0.5, 0.5, -1, 2]);
+    expect(Array.from(calculateDenoised([0.5, 0.25], v, x))).toEqual([0.75, 1.75, 3.25, 3.5]);
+    const noised = noiseScaling(0.25, Float32Array.from([4, 0, -4, 8]), x);
+    expect(Array.from(noised)).toEqual([1.75, 1.5, 1.25, 5]);
+    expect(Array.from(inverseNoiseScaling(0.5, x))).toEqual([2, 4, 6, 8]);
+    expect(inverseNoiseScaling(0, x)).toEqual(x);
   });
 
   it('percent_to_sigma matches ComfyUI (double precision)', () => {

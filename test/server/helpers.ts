@@ -112,11 +112,16 @@ export class TestSocket {
   readonly messages: WsMessage[] = [];
   readonly binary: Buffer[] = [];
   private waiters: Array<() => void> = [];
+  private closed = false;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) this.binary.push(data as Buffer);
       else this.messages.push(JSON.parse(String(data)) as WsMessage);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    ws.on('close', () => {
+      this.closed = true;
       for (const w of this.waiters.splice(0)) w();
     });
   }
@@ -132,15 +137,12 @@ export class TestSocket {
 
   /** Resolves with the first recorded message matching `pred` (waiting for it if needed). */
   async waitFor(pred: (m: WsMessage) => boolean, what = 'message'): Promise<WsMessage> {
-    for (let i = 0; i < 2000; i++) {
+    for (;;) {
       const found = this.messages.find(pred);
       if (found) return found;
-      await new Promise<void>((resolve, reject) => {
-        this.waiters.push(resolve);
-        this.ws.once('close', () => reject(new Error(`socket closed while waiting for ${what}`)));
-      });
+      if (this.closed) throw new Error(`socket closed while waiting for ${what}`);
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    throw new Error(`never received ${what}`);
   }
 
   /** Waits for the classic end marker: `executing` with node null for this prompt. */

@@ -54,16 +54,7 @@ function bhUpdate(ctx: StepContext, variant: Variant, x: Float32Array, hist: His
   const hh = fl(-h);
   const hPhi1 = fl(Math.expm1(hh));
   const bH = variant === 'bh1' ? hh : fl(Math.expm1(hh));
-  const rows: number[][] = [];
-  const b: number[] = [];
-  let hPhiK = fl(fl(hPhi1 / hh) - 1);
-  let factorial = 1;
-  for (let i = 1; i <= order; i++) {
-    rows.push(rks.map((r) => fl(r ** (i - 1))));
-    b.push(fl(fl(hPhiK * factorial) / bH));
-    factorial *= i + 1;
-    hPhiK = fl(fl(hPhiK / hh) - fl(1 / factorial));
-  }
+  const { rows, b } = bhSystem(rks, hh, hPhi1, bH, order);
   const alphaT = marginalAlpha(sigma);
   const base = linearCombination(term(fl(marginalStd(sigma) / marginalStd(hist.sigmas[hist.sigmas.length - 1])), x), term(-fl(alphaT * hPhi1), prev0));
   const step = fl(alphaT * bH);
@@ -79,6 +70,21 @@ function bhUpdate(ctx: StepContext, variant: Variant, x: Float32Array, hist: His
   const lastTerm = d1t.map((v) => fl(fl(rhosC[rhosC.length - 1]) * v));
   const correction = d1s.length > 0 ? linearCombination(term(1, weightedSum(rhosC.slice(0, -1), d1s)), term(1, lastTerm)) : lastTerm;
   return { x: linearCombination(term(1, base), term(-step, correction)), model: modelT };
+}
+
+/** UniPC-B(h)'s order conditions: R[i][k] = r_k^i, b[i] = (i+1)!·h·φ_{i+1}(h)/B(h). */
+function bhSystem(rks: number[], hh: number, hPhi1: number, bH: number, order: number): { rows: number[][]; b: number[] } {
+  const rows: number[][] = [];
+  const b: number[] = [];
+  let hPhiK = fl(fl(hPhi1 / hh) - 1);
+  let factorial = 1;
+  for (let i = 1; i <= order; i++) {
+    rows.push(rks.map((r) => fl(r ** (i - 1))));
+    b.push(fl(fl(hPhiK * factorial) / bH));
+    factorial *= i + 1;
+    hPhiK = fl(fl(hPhiK / hh) - fl(1 / factorial));
+  }
+  return { rows, b };
 }
 
 /** einsum('k,bkchw->bchw'): Σ_k w_k·D_k, accumulated in float32. */
