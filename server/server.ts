@@ -15,6 +15,8 @@ import type { Config } from './config.js';
 import type { AppDeps } from './context.js';
 import { buildFolderPaths, prepareDirectories } from './folders.js';
 import { createLogger, type ServerLogger } from './logger.js';
+import { loadServerPlugins, type PluginStartOptions } from './plugins.js';
+import type { PluginLoadResult } from '../nodes/plugins/index.js';
 import type { HistoryStore } from './queue/history-store.js';
 
 export interface StartOptions {
@@ -22,12 +24,16 @@ export interface StartOptions {
   /** Defaults to the built-in nodes. */
   registry?: NodeRegistry;
   history?: HistoryStore;
+  /** Custom node packs: loader settings, or `false` to load none (default: load them). */
+  plugins?: PluginStartOptions;
 }
 
 export interface RunningServer {
   port: number;
   url: string;
   app: ComfyApp;
+  /** What the plugin loader found: per-pack reports and WEB_DIRECTORY folders. */
+  plugins: PluginLoadResult;
   close(): Promise<void>;
 }
 
@@ -67,6 +73,7 @@ export function displayUrl(config: Config, host: string, port: number): string {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const deps = buildDeps(config, opts);
+  const plugins = await loadServerPlugins(config, deps, opts.plugins);
   prepareDirectories(deps.folders);
   const comfy = createApp(deps);
   const tls = config.tls ? { key: fs.readFileSync(config.tls.keyFile), cert: fs.readFileSync(config.tls.certFile) } : null;
@@ -90,5 +97,5 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     for (const s of servers) s.closeAllConnections();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   };
-  return { port, url: displayUrl(config, config.listen[0] ?? '127.0.0.1', port), app: comfy, close };
+  return { port, url: displayUrl(config, config.listen[0] ?? '127.0.0.1', port), app: comfy, plugins, close };
 }

@@ -106,9 +106,9 @@ export class WsHub implements ExecutionEventSink, WorkerMessenger {
 
   private sendRaw(client: Client, payload: string | Buffer): void {
     if (client.socket.readyState !== client.socket.OPEN) return;
-    client.socket.send(payload, (err) => {
-      if (err) this.opts.log.debug(`websocket ${client.sid}: send failed: ${err.message}`);
-    });
+    // Send errors are not logged: log lines are themselves sent to subscribed sockets, and a
+    // failing socket is dropped by its close handler anyway.
+    client.socket.send(payload, () => {});
   }
 
   /** Targets: one sid (dropped silently if it has no socket) or, with sid undefined, everyone. */

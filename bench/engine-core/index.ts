@@ -1,6 +1,7 @@
 /**
  * Engine-core benchmark: prints figures, asserts nothing.
- *   npm run bench:engine-core [-- --layers 12 --dim 4096 --tokens 256 --runs 3 --sections matmul,memory,decode]
+ *   npm run bench:engine-core [-- --layers 12 --dim 4096 --tokens 256 --runs 3 --sections matmul,memory,decode
+ *                                 --variants matmul,matmul-ordered,gemm-hoisted,gemm,gemm-ordered]
  *
  * 1. MatMul GFLOP/s, float32 weights vs FP8 weights dequantised in-graph, and their ratio.
  * 2. Resident bytes per parameter for an FP8 stack loaded as external data (child processes, so
@@ -73,7 +74,11 @@ function memorySection(spec: StackSpec, tokens: number, runs: number): void {
   try {
     const stack = writeStackFile(dir, spec);
     const rows: (string | number)[][] = [];
-    for (const variant of Object.keys(STACK_VARIANTS) as StackVariant[]) {
+    const v = process.argv.indexOf('--variants');
+    const variants = v >= 0 ? (process.argv[v + 1].split(',') as StackVariant[]) : (Object.keys(STACK_VARIANTS) as StackVariant[]);
+    const unknown = variants.filter((name) => !(name in STACK_VARIANTS));
+    if (unknown.length > 0) throw new Error(`unknown variant(s) ${unknown.join(', ')}; valid: ${Object.keys(STACK_VARIANTS).join(', ')}`);
+    for (const variant of variants) {
       const r = runChild({ dir, spec, stack, variant, tokens, runs });
       const perParam = (bytes: number) => fixed((bytes - r.baseline) / params);
       rows.push([
@@ -119,7 +124,10 @@ function decodeSection(): void {
 async function main(): Promise<void> {
   const runs = flag('runs', 3);
   const spec: StackSpec = { layers: flag('layers', 12), dim: flag('dim', 4096) };
-  console.log(`# engine-core benchmark — onnxruntime-node CPU, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+  console.log(
+    `# engine-core benchmark — onnxruntime-node CPU, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+      `node ${process.version}, load average ${os.loadavg()[0].toFixed(1)} (other jobs slow every timing down)`,
+  );
   const i = process.argv.indexOf('--sections');
   const sections = i >= 0 ? process.argv[i + 1].split(',') : ['matmul', 'memory', 'decode'];
   if (sections.includes('matmul')) await matmulSection(runs);

@@ -65,16 +65,23 @@ interface Ctx {
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
-/** torch.nn.Linear over the last dim: x [..., in] → [..., out]. */
-function linear(c: Ctx, stem: string, x: Value): Value {
-  const l = c.p.linear(stem);
-  if (l.scale !== undefined) {
-    return op.fp8Linear(c.g, x, l.weight, l.scale, { bias: l.bias, perChannel: l.perChannel, ordered: c.ordered });
-  }
+/**
+ * torch.nn.Linear over the last dim: x [..., in] → [..., out]. An FP8 weight is dequantised next
+ * to its Gemm, tied to `after` (default: x) so it is made only when the layer is about to run;
+ * the adaLN layers pass their block's stream input, since their own input (SiLU(c)) exists from
+ * the start and would otherwise let every block's modulation weights be dequantised at once.
+ */
+function linear(c: Ctx, stem: string, x: Value, after: Value = x): Value {
   const { g } = c;
+  const l = c.p.linear(stem);
+  let w = l.weight; // [out, in]
+  if (l.scale !== undefined) {
+    const axis = l.perChannel ? 0 : undefined;
+    w = c.ordered ? op.dequantizeAfter(g, l.weight, l.scale, after, { axis }) : op.dequantizeLinear(g, l.weight, l.scale, { axis });
+  }
   const lead = op.shape(g, x, { end: -1 }); // [...]
   const rows = op.reshape(g, x, op.concat(g, [op.int64s(g, [-1]), op.shape(g, x, { start: -1 })], 0)); // [N, in]
-  const y = op.gemm(g, rows, l.weight, l.bias, { transB: true }); // [N, out]
+  const y = op.gemm(g, rows, w, l.bias, { transB: true }); // [N, out], Gemm reads W [out, in] in place
   return op.reshape(g, y, op.concat(g, [lead, op.shape(g, l.weight, { end: 1 })], 0)); // [..., out]
 }
 
@@ -91,8 +98,8 @@ function modulate(c: Ctx, x: Value, shift: Value, scale: Value): Value {
 }
 
 /** adaLN_modulation: Linear(SiLU(c)) split into `chunks` D-wide pieces, in ComfyUI's order. */
-function modulation(c: Ctx, stem: string, siluC: Value, chunks: number): Value[] {
-  const m = linear(c, `${stem}.adaLN_modulation.1`, siluC); // [B, chunks·D]
+function modulation(c: Ctx, stem: string, siluC: Value, chunks: number, streamIn: Value): Value[] {
+  const m = linear(c, `${stem}.adaLN_modulation.1`, siluC, streamIn); // [B, chunks·D]
   return op.split(c.g, m, 1, { parts: chunks }); // chunks × [B, D]
 }
 
@@ -210,8 +217,8 @@ function jointBlock(c: Ctx, i: number, x: Value, ctx: Value, siluC: Value): { x:
   const px = `joint_blocks.${i}.x_block`;
   const preOnly = i === cfg.depth - 1 && cfg.preOnlyLastContextBlock;
   const dual = cfg.dualAttentionBlocks.includes(i);
-  const mc = modulation(c, pc, siluC, preOnly ? 2 : 6); // shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp
-  const mx = modulation(c, px, siluC, dual ? 9 : 6); // … then shift_msa2, scale_msa2, gate_msa2
+  const mc = modulation(c, pc, siluC, preOnly ? 2 : 6, ctx); // shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp
+  const mx = modulation(c, px, siluC, dual ? 9 : 6, x); // … then shift_msa2, scale_msa2, gate_msa2
   const ctxNorm = layerNorm(c, ctx); // [B, T, D]
   const xNorm = layerNorm(c, x); // [B, N, D]
   const qkvCtx = preAttention(c, `${pc}.attn`, modulate(c, ctxNorm, mc[0], mc[1]));
@@ -231,7 +238,7 @@ function jointBlock(c: Ctx, i: number, x: Value, ctx: Value, siluC: Value): { x:
 
 /** FinalLayer: x [B, N, D] → [B, N, p²·C_out]. */
 function finalLayer(c: Ctx, x: Value, siluC: Value): Value {
-  const [shift, scale] = modulation(c, 'final_layer', siluC, 2); // shift first
+  const [shift, scale] = modulation(c, 'final_layer', siluC, 2, x); // shift first
   return linear(c, 'final_layer.linear', modulate(c, layerNorm(c, x), shift, scale)); // [B, N, p²·C]
 }
 

@@ -25,6 +25,8 @@ export interface MmditRunnerOptions {
   cacheDir?: string;
   /** Add the embedder and block-0 outputs to the graph (parity tests). */
   debugOutputs?: boolean;
+  /** Tie each FP8 dequantisation to its layer (default true; false only to measure what it saves). */
+  orderedDequantize?: boolean;
   /** Passed to createSession (device, threads, arena, log). */
   session?: Omit<SessionOptions, 'externalDataFolder' | 'name'>;
 }
@@ -102,7 +104,7 @@ export class MmditRunner {
       const { file, reused } = openWeightCache(ckpt, precision, cachePath);
       cacheFile = file;
       const g = new GraphBuilder('mmdit');
-      defineMmdit(g, ckpt.config, externalParams(g, file, path.basename(cachePath)), { debugOutputs: opts.debugOutputs });
+      defineMmdit(g, ckpt.config, externalParams(g, file, path.basename(cachePath)), { debugOutputs: opts.debugOutputs, orderedDequantize: opts.orderedDequantize });
       const session = await createSession(g.toBytes(), { ...opts.session, name: `mmdit(${path.basename(list[0])})`, externalDataFolder: path.dirname(cachePath) });
       return new MmditRunner(ckpt.config, precision, { path: cachePath, reused }, session);
     } finally {

@@ -10,10 +10,75 @@
  */
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import WebSocket from 'ws';
+import { defineNode } from '../../nodes/node-api.js';
+import { createBuiltinRegistry } from '../../nodes/builtins.js';
+import { createConfig, type Config } from '../../server/config.js';
+import { createLogger } from '../../server/logger.js';
+import { startServer } from '../../server/server.js';
+import { stubNodes, type TestServer } from '../server/helpers.js';
 
 export { startTestServer, openGate, gatePrompt, TINY_PNG, type TestServer } from '../server/helpers.js';
+
+const compatGates = new Map<string, { promise: Promise<void>; open: () => void }>();
+
+function compatGate(name: string) {
+  let g = compatGates.get(name);
+  if (!g) {
+    let open!: () => void;
+    const promise = new Promise<void>((r) => (open = r));
+    g = { promise, open };
+    compatGates.set(name, g);
+  }
+  return g;
+}
+
+/** Lets a `CompatGatedProgress` node waiting on `name` go on. */
+export function openCompatGate(name: string): void {
+  compatGate(name).open();
+}
+
+/**
+ * An output node that, once running (its `executing` is out), waits for its gate and then reports
+ * `steps` progress updates, then fails with `fail` if that is not empty: lets a test see progress
+ * and errors that a client subscribes to late.
+ */
+export const CompatGatedProgress = defineNode({
+  name: 'CompatGatedProgress',
+  category: 'testing',
+  outputNode: true,
+  inputTypes: { required: { gate: ['STRING', { default: 'g' }], steps: ['INT', { default: 2, min: 1, max: 100 }] }, optional: { fail: ['STRING', { default: '' }] } },
+  returnTypes: [],
+  async execute({ gate, steps, fail }, ctx) {
+    await compatGate(String(gate)).promise;
+    for (let i = 1; i <= Number(steps); i++) ctx.progress(i, Number(steps));
+    if (fail) throw new Error(String(fail));
+    return { ui: { text: [`progressed ${String(steps)}`] } };
+  },
+});
+
+/** `startTestServer` with `CompatGatedProgress` registered next to the server tests' stubs. */
+export async function startCompatServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy8-compat-'));
+  const config = createConfig({ listen: ['127.0.0.1'], port: 0, baseDirectory: base, ...overrides });
+  const registry = createBuiltinRegistry();
+  registry.registerAll([...stubNodes, CompatGatedProgress]);
+  const server = await startServer(config, { registry, log: createLogger({ silent: true, level: 'DEBUG' }) });
+  return {
+    server,
+    url: `http://127.0.0.1:${server.port}`,
+    base,
+    config,
+    async close() {
+      await server.close();
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
 
 /** One agent for every request of a test file: keep-alive, a bounded number of sockets. */
 export const keepAliveAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });

@@ -3,22 +3,38 @@
  * and `@saintno/comfyui-sdk` (`ComfyApi` + `CallWrapper`). Everything goes through the clients'
  * own APIs; only the PNG checks decode what the client fetched. Node 20 has no WebSocket global, so
  * the stable-canvas client gets `ws` as its README says; the saintno SDK imports `ws` itself.
+ *
+ * Both clients subscribe to a prompt's WS events only after they have parsed the POST /prompt
+ * reply. With the server in the test's own process a weight-free prompt can finish before that,
+ * and the client then waits forever (a client-side race; ComfyUI has it too, its Python worker is
+ * just slower). So every client run here is queued behind a `TestGate` prompt that is opened
+ * once the client has subscribed.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { Client } from '@stable-canvas/comfyui-client';
 import { CallWrapper, ComfyApi, PromptBuilder } from '@saintno/comfyui-sdk';
-import { decodePng, distinctRgb, invertPrompt, invertedRgb, solidPng, startTestServer, type TestServer } from './compat-helpers.js';
+import { decodePng, distinctRgb, gatePrompt, httpJson, invertPrompt, invertedRgb, openCompatGate, openGate, solidPng, startCompatServer, type TestServer } from './compat-helpers.js';
 
 let t: TestServer;
 
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startCompatServer();
 });
 
 afterAll(async () => {
   await t.close();
 });
+
+let gates = 0;
+
+/** Queues a TestGate prompt (no client id) that holds the worker; returns the opener. */
+async function holdWorker(): Promise<() => void> {
+  const name = `hold-${++gates}`;
+  const res = await httpJson(`${t.url}/prompt`, { body: { prompt: gatePrompt(name) } });
+  expect(res.status).toBe(200);
+  return () => openGate(name);
+}
 
 /** Each channel within 1 of the expected value (8-bit rounding of 1 − x). */
 function expectRgbNear(actual: string, rgb: [number, number, number]): void {
@@ -39,6 +55,16 @@ describe('@stable-canvas/comfyui-client', () => {
   });
 
   afterAll(() => client.close());
+
+  /** `client.enqueue` behind a held worker, released once the client listens for `executed`. */
+  async function enqueueHeld(prompt: Record<string, unknown>, options?: Parameters<Client['enqueue']>[1]) {
+    const release = await holdWorker();
+    const before = client.events.listenerCount('executed');
+    const run = client.enqueue(prompt, options);
+    await waitUntil(() => client.events.listenerCount('executed') > before);
+    release();
+    return run;
+  }
 
   test('keeps its own client id as the sid and reads system stats and node definitions', async () => {
     expect(client.clientId).toBe('stable-canvas-1');
@@ -62,7 +88,7 @@ describe('@stable-canvas/comfyui-client', () => {
 
   test('enqueue() runs EmptyImage → ImageInvert → SaveImage, reports the WS events, and the image comes back over /view', async () => {
     const color = 0x204060;
-    const out = await client.enqueue(invertPrompt({ color, prefix: 'stable-canvas' }));
+    const out = await enqueueHeld(invertPrompt({ color, prefix: 'stable-canvas' }));
     expect(out.prompt_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.images).toHaveLength(1);
     const image = out.images[0]!;
@@ -84,7 +110,7 @@ describe('@stable-canvas/comfyui-client', () => {
 
   test('enqueue() forwards progress events of its prompt to the progress callback', async () => {
     const seen: Array<{ value: number; max: number }> = [];
-    const out = await client.enqueue({ '1': { class_type: 'TestProgress', inputs: { steps: 3 } } }, { progress: (p) => seen.push({ value: p.value, max: p.max }) });
+    const out = await enqueueHeld({ '1': { class_type: 'TestProgress', inputs: { steps: 3 } } }, { progress: (p) => seen.push({ value: p.value, max: p.max }) });
     expect(out.prompt_id).toBeTruthy();
     expect(seen).toEqual([1, 2, 3].map((value) => ({ value, max: 3 })));
   });
@@ -101,8 +127,10 @@ describe('@stable-canvas/comfyui-client', () => {
   });
 
   test('a prompt failing validation rejects enqueue(); a failing node rejects with its exception', async () => {
-    await expect(client.enqueue({ '1': { class_type: 'SaveImage', inputs: { filename_prefix: 'x' } } })).rejects.toThrow(/Failed to enqueue prompt/);
-    await expect(client.enqueue({ '1': { class_type: 'TestFail', inputs: { message: 'kaputt' } } })).rejects.toThrow(/kaputt/);
+    // fetchApi throws its HttpError (status + parsed body) before queuePrompt looks at the reply.
+    const invalid = await client.enqueue({ '1': { class_type: 'SaveImage', inputs: { filename_prefix: 'x' } } }).catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ name: 'HttpError', status: 400, json: { error: { type: 'prompt_outputs_failed_validation' }, node_errors: { '1': { class_type: 'SaveImage' } } } });
+    await expect(enqueueHeld({ '1': { class_type: 'TestFail', inputs: { message: 'kaputt' } } })).rejects.toThrow(/kaputt/);
   });
 
   test('queue, history, interrupt, free and settings helpers succeed', async () => {
@@ -170,8 +198,7 @@ describe('@saintno/comfyui-sdk', () => {
     const seen: string[] = [];
     const executed: unknown[] = [];
     const offExecuted = api.on('executed', (ev) => executed.push(ev.detail));
-    const result = await new CallWrapper(api, builder)
-      .onPending(() => seen.push('pending'))
+    const result = await runHeld(new CallWrapper(api, builder), () => seen.push('pending'))
       .onOutput((key) => seen.push(`output:${String(key)}`))
       .onFinished(() => seen.push('finished'))
       .onFailed((err) => seen.push(`failed:${err.message}`))
@@ -187,26 +214,38 @@ describe('@saintno/comfyui-sdk', () => {
     expect(distinctRgb(png)).toEqual(['0,255,255']);
 
     // The same prompt again is fully cached: CallWrapper takes its execution_cached → /history path.
-    const cached = await new CallWrapper(api, loadInvertSave('pets/dog.png')).run();
+    const cached = await runHeld(new CallWrapper(api, loadInvertSave('pets/dog.png'))).run();
     expect(cached).toEqual(result);
   });
 
   test('CallWrapper reports progress and start, and failures with the node exception', async () => {
+    // CallWrapper subscribes to `progress` only after its first /history round trip, so the
+    // progress node waits on a gate that opens once that subscription exists.
     const progress: Array<{ value: number; max: number }> = [];
     let started = false;
-    const builder = new PromptBuilder({ '1': { class_type: 'TestProgress', inputs: { steps: 2 } } }, ['steps'], ['text']).setInputNode('steps', '1.inputs.steps').setOutputNode('text', '1').input('steps', 4);
-    await new CallWrapper(api, builder)
+    let gate = 'sdk-progress';
+    const on = api.on.bind(api);
+    api.on = ((type, callback, options) => {
+      if (type === 'progress') openCompatGate(gate);
+      return on(type, callback, options);
+    }) as typeof api.on;
+    const workflow = { '1': { class_type: 'CompatGatedProgress', inputs: { gate: 'sdk-progress', steps: 2 } } };
+    const builder = new PromptBuilder(workflow, ['steps'], ['text']).setInputNode('steps', '1.inputs.steps').setOutputNode('text', '1').input('steps', 4);
+    const done = await runHeld(new CallWrapper(api, builder))
       .onStart(() => (started = true))
       .onProgress((p) => progress.push({ value: p.value, max: p.max }))
       .run();
+    expect(done).toEqual({ text: { text: ['progressed 4'] } });
     expect(started).toBe(true);
     expect(progress).toEqual([1, 2, 3, 4].map((value) => ({ value, max: 4 })));
 
+    gate = 'sdk-fail';
     const failures: Error[] = [];
-    const failing = new PromptBuilder({ '1': { class_type: 'TestFail', inputs: { message: 'sdk-boom' } } }, [], ['out']).setOutputNode('out', '1');
-    await expect(new CallWrapper(api, failing).onFailed((e) => failures.push(e)).run()).resolves.toBe(false);
-    expect(failures).toHaveLength(1);
-    expect((failures[0]!.cause as { exception_message: string }).exception_message).toBe('sdk-boom');
+    const failing = new PromptBuilder({ '1': { class_type: 'CompatGatedProgress', inputs: { gate, steps: 1, fail: 'sdk-boom' } } }, [], ['out']).setOutputNode('out', '1');
+    await expect(runHeld(new CallWrapper(api, failing)).onFailed((e) => failures.push(e)).run()).resolves.toBe(false);
+    api.on = on;
+    expect(failures.map((e) => e.name)).toEqual(['CustomEventError']);
+    expect(failures[0]!.cause).toMatchObject({ exception_message: expect.stringMatching(/^sdk-boom/), node_id: '1', node_type: 'CompatGatedProgress' });
 
     const invalid = new PromptBuilder({ '1': { class_type: 'NoSuchNode', inputs: {} } }, [], ['out']).setOutputNode('out', '1');
     const enqueueErrors: Error[] = [];
@@ -228,6 +267,24 @@ describe('@saintno/comfyui-sdk', () => {
     expect(sdkLog.filter((m) => /fail/i.test(m))).toEqual([]);
   });
 });
+
+/**
+ * Queues a held worker and opens it from the wrapper's onPending (the client subscribes right
+ * after that callback, before any socket frame can be read). Call the wrapper's `run()` next.
+ */
+function runHeld<W extends { onPending(fn: (promptId?: string) => void): W }>(wrapper: W, alsoOnPending?: () => void): W & { run(): Promise<unknown> } {
+  const held = holdWorker();
+  const wrapped = wrapper.onPending(() => {
+    alsoOnPending?.();
+    void held.then((release) => release());
+  }) as W & { run(): Promise<unknown> };
+  const run = wrapped.run.bind(wrapped);
+  wrapped.run = async () => {
+    await held;
+    return run();
+  };
+  return wrapped;
+}
 
 function loadInvertSave(image: string) {
   const workflow = {

@@ -110,6 +110,28 @@ describe('one prompt over HTTP + WebSocket', () => {
   });
 });
 
+describe('caching across prompts', () => {
+  it('reports cached nodes on a rerun, and POST /free {free_memory} drops the caches', async () => {
+    const ws = await TestSocket.open(t.url, '/ws?clientId=cache');
+    const prompt = {
+      '1': { class_type: 'EmptyImage', inputs: { width: 4, height: 4, batch_size: 1, color: 77 } },
+      '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+    };
+    const cachedOf = async () => {
+      const res = await request(t.url).post('/prompt').send({ prompt, client_id: 'cache' });
+      await ws.done(res.body.prompt_id);
+      const msg = ws.messages.find((m) => m.type === 'execution_cached' && m.data['prompt_id'] === res.body.prompt_id)!;
+      return (msg.data['nodes'] as string[]).slice().sort();
+    };
+    expect(await cachedOf()).toEqual([]);
+    expect(await cachedOf()).toEqual(['1', '2']);
+    await request(t.url).post('/api/free').send({ free_memory: true }).expect(200);
+    // The idle worker wakes on the flag and clears the caches before the next request is read.
+    expect(await cachedOf()).toEqual([]);
+    ws.close();
+  });
+});
+
 describe('queue, interrupt and failures', () => {
   it('orders by number, deletes and clears pending items, and GET /prompt counts pending + running', async () => {
     const ws = await TestSocket.open(t.url, '/ws?clientId=q');

@@ -95,4 +95,13 @@ export const CORE_DEFS: Record<string, CoreDef> = {
   PrimitiveInt: c('value:INT+ctl', 'INT', 'utils/primitive', { display: 'Int', module: 'comfy_extras.nodes_primitive' }),
   PrimitiveString: c('value:STRING', 'STRING', 'utils/primitive', { display: 'String', module: 'comfy_extras.nodes_primitive' }),
   ImageStitch: c('image1:IMAGE direction:COMBO match_image_size:BOOLEAN spacing_width:INT spacing_color:COMBO ?image2:IMAGE', 'IMAGE', 'image/transform', { display: 'Image Stitch', module: 'comfy_extras.nodes_images' }),
+  ThresholdMask: c('mask:MASK value:FLOAT', 'MASK', 'mask', { module: 'comfy_extras.nodes_mask' }),
+  InvertMask: c('mask:MASK', 'MASK', 'mask', { module: 'comfy_extras.nodes_mask' }),
+  GrowMask: c('mask:MASK expand:INT tapered_corners:BOOLEAN', 'MASK', 'mask', { module: 'comfy_extras.nodes_mask' }),
+  ImageCompositeMasked: c('destination:IMAGE source:IMAGE x:INT y:INT resize_source:BOOLEAN ?mask:MASK', 'IMAGE', 'image', { module: 'comfy_extras.nodes_mask' }),
+  JoinImageWithAlpha: c('image:IMAGE alpha:MASK', 'IMAGE', 'mask/compositing', { display: 'Join Image with Alpha', module: 'comfy_extras.nodes_compositing' }),
+  Canny: c('image:IMAGE low_threshold:FLOAT high_threshold:FLOAT', 'IMAGE', 'image/preprocessors', { module: 'comfy_extras.nodes_canny' }),
+  StableCascade_EmptyLatentImage: c('width:INT height:INT compression:INT batch_size:INT', 'LATENT LATENT', 'latent/stable_cascade', { module: 'comfy_extras.nodes_stable_cascade', outputNames: 'stage_c stage_b' }),
+  StableCascade_StageB_Conditioning: c('conditioning:CONDITIONING stage_c:LATENT', 'CONDITIONING', 'conditioning/stable_cascade', { module: 'comfy_extras.nodes_stable_cascade' }),
+  StableCascade_StageC_VAEEncode: c('image:IMAGE vae:VAE compression:INT', 'LATENT LATENT', 'latent/stable_cascade', { module: 'comfy_extras.nodes_stable_cascade', outputNames: 'stage_c stage_b' }),
 };
