@@ -7,6 +7,8 @@
  * `.fp8cache`, build the session, one denoise; (2) reload from the cache, one denoise. Printed:
  * cache bytes/param, RSS before loading, after the session is made, after a run, and peak RSS
  * (getrusage maxrss), and (RSS after run − RSS before) / params.
+ * glibc keeps freed dequantisation buffers in its heap once its dynamic mmap threshold has grown;
+ * compare with `MALLOC_MMAP_THRESHOLD_=65536 npx tsx bench/mmdit-memory.ts` (the children inherit it).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,6 +23,13 @@ import type { Tensor } from '../engine/tensor.js';
 const MiB = 2 ** 20;
 const rssMiB = () => process.memoryUsage().rss / MiB;
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
+/** RssAnon / RssFile from /proc (Linux): the FP8 weights are file-backed pages of the cache. */
+function rssSplit(): string {
+  if (!fs.existsSync('/proc/self/status')) return '';
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const kb = (field: string) => Number(/(\d+)/.exec(status.split('\n').find((l) => l.startsWith(field)) ?? '0')?.[1] ?? 0) / 1024;
+  return `anon ${kb('RssAnon:').toFixed(0)} + file ${kb('RssFile:').toFixed(0)} MiB`;
+}
 
 function config(blocks: number): MmditConfig {
   const D = 64 * blocks;
@@ -66,7 +75,7 @@ async function child(file: string, precision: 'fp8' | 'fp32', cacheDir: string):
   const t1 = Date.now();
   await runner.denoise(randn([2, 16, 32, 32], 1), Float32Array.of(0.8, 0.8), randn([2, 77, 4096], 2), randn([2, 2048], 3));
   const ran = rssMiB();
-  console.log(JSON.stringify({ reused: runner.cache.reused, before, loaded, ran, peak: peakMiB(), loadS, runS: (Date.now() - t1) / 1000 }));
+  console.log(JSON.stringify({ reused: runner.cache.reused, before, loaded, ran, split: rssSplit(), peak: peakMiB(), loadS, runS: (Date.now() - t1) / 1000 }));
   await runner.release();
 }
 
@@ -88,12 +97,12 @@ async function main(): Promise<void> {
       const cacheBytes = fs.statSync(path.join(dir, cache)).size;
       console.log(
         `${phase.padEnd(36)} cache ${(cacheBytes / params).toFixed(3)} B/param | RSS before ${r.before.toFixed(0)} MiB, loaded ${r.loaded.toFixed(0)}, ` +
-          `after run ${r.ran.toFixed(0)}, peak ${r.peak.toFixed(0)} MiB | (after run − before)/param ${(((r.ran - r.before) * MiB) / params).toFixed(3)} B, ` +
+          `after run ${r.ran.toFixed(0)} (${r.split}), peak ${r.peak.toFixed(0)} MiB | (after run − before)/param ${(((r.ran - r.before) * MiB) / params).toFixed(3)} B, ` +
           `(peak − before)/param ${(((r.peak - r.before) * MiB) / params).toFixed(3)} B | load ${r.loadS.toFixed(1)} s, run ${r.runS.toFixed(1)} s`,
       );
     }
   } finally {
-    if (process.env.KEEP !== "1") fs.rmSync(dir, { recursive: true, force: true }); else console.log(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

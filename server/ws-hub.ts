@@ -37,7 +37,8 @@ export const WS_PATHS = ['/ws', '/api/ws'];
 
 export class WsHub implements ExecutionEventSink, WorkerMessenger {
   private readonly clients = new Map<string, Client>();
-  private readonly wss = new WebSocketServer({ noServer: true });
+  // aiohttp's default max_msg_size: clients only send small JSON here.
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   private runningClient: string | undefined;
   private lastNodeId: string | null = null;
   private readonly logSubscribers = new Set<string>();

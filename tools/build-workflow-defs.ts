@@ -58,12 +58,13 @@ function observe(file: { ui: string; api?: string }, add: (type: string, obs: Ob
   }
 }
 
-function parseCore(core: CoreDef): { name: string; type: string; flags: Set<string>; optional: boolean }[] {
+function parseCore(core: CoreDef): Item[] {
   return core.inputs.split(/\s+/).filter(Boolean).map((item) => {
     const optional = item.startsWith('?');
     const [name, rest] = item.replace(/^\?/, '').split(':') as [string, string];
-    const [type, ...flags] = rest.split('+');
-    return { name, type: type!, flags: new Set(flags), optional };
+    const [typed, fallback] = rest.split('=') as [string, string | undefined];
+    const [type, ...flags] = typed.split('+');
+    return { name, type: type!, flags: new Set(flags), optional, default: fallback };
   });
 }
 
@@ -74,8 +75,9 @@ function inferredType(name: string, values: unknown[]): string {
   return 'COMBO';
 }
 
-function specFor(type: string, flags: Set<string>, values: unknown[]): InputSpecWire {
+function specFor(type: string, flags: Set<string>, values: unknown[], fallback?: string): InputSpecWire {
   const options: Record<string, unknown> = {};
+  if (fallback !== undefined) options['default'] = fallback;
   if (flags.has('ctl')) options['control_after_generate'] = true;
   if (flags.has('upload')) options['image_upload'] = true;
   if (flags.has('dyn')) Object.assign(options, { multiline: true, dynamicPrompts: true });
@@ -89,6 +91,7 @@ interface Item {
   type: string;
   flags: Set<string>;
   optional: boolean;
+  default?: string;
 }
 
 /** The declared inputs, with the widgets the fixtures show replacing the core list where they differ. */
@@ -101,11 +104,11 @@ function mergeInputs(type: string, core: CoreDef | undefined, inf: InferredDef, 
     const flags = new Set(known?.flags ?? []);
     if (inf.controls.has(name)) flags.add('ctl');
     if (inf.uploads.has(name)) flags.add('upload');
-    return { name, type: known && isWidget(known) ? known.type : inferredType(name, inf.values.get(name) ?? []), flags, optional: known?.optional ?? false };
+    return { name, type: known && isWidget(known) ? known.type : inferredType(name, inf.values.get(name) ?? []), flags, optional: known?.optional ?? false, default: known?.default };
   };
   const coreWidgets = coreItems.filter(isWidget).map((i) => i.name);
-  const widgets = inf.widgetNames.length ? inf.widgetNames : coreWidgets;
-  if (core && inf.widgetNames.length && JSON.stringify(coreWidgets) !== JSON.stringify(inf.widgetNames)) {
+  const widgets = inf.seenInApi ? inf.widgetNames : coreWidgets;
+  if (core && inf.seenInApi && JSON.stringify(coreWidgets) !== JSON.stringify(inf.widgetNames)) {
     report.push(`${type}: fixtures show widgets [${inf.widgetNames.join(', ')}], ComfyUI now declares [${coreWidgets.join(', ')}] — using the fixtures'`);
   }
   const sockets: Item[] = coreItems.filter((i) => !isWidget(i));
@@ -130,7 +133,7 @@ function buildDef(type: string, core: CoreDef | undefined, inf: InferredDef, rep
   const order: NodeDefWire['input_order'] = { required: [] };
   for (const item of items) {
     const group = item.optional ? 'optional' : 'required';
-    (input[group] ??= {})[item.name] = specFor(item.type, item.flags, inf.values.get(item.name) ?? []);
+    (input[group] ??= {})[item.name] = specFor(item.type, item.flags, inf.values.get(item.name) ?? [], item.default);
     (order[group] ??= []).push(item.name);
   }
   const output = core ? core.outputs.split(/\s+/).filter(Boolean) : inf.outputs;

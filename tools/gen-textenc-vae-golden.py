@@ -342,6 +342,69 @@ def vae_decode(W, z):
     return F.conv2d(x, W['decoder.conv_out.weight'], W['decoder.conv_out.bias'], padding=1)
 
 
+def tiled_scale(samples, function, tile_x, tile_y, overlap, upscale, out_channels):
+    """comfy/utils.py tiled_scale_multidim for 2-D tiles (tile = (tile_y, tile_x)), float32."""
+    tile = (tile_y, tile_x)
+    out_size = [round(d * upscale) for d in samples.shape[2:]]
+    output = torch.empty([samples.shape[0], out_channels] + out_size)
+    for b in range(samples.shape[0]):
+        s = samples[b:b + 1]
+        if all(s.shape[d + 2] <= tile[d] for d in range(2)):
+            output[b:b + 1] = function(s)
+            continue
+        out = torch.zeros([1, out_channels] + out_size)
+        out_div = torch.zeros([1, out_channels] + out_size)
+        positions = [range(0, s.shape[d + 2] - overlap, tile[d] - overlap) if s.shape[d + 2] > tile[d] else [0] for d in range(2)]
+        for it in __import__('itertools').product(*positions):
+            s_in = s
+            upscaled = []
+            for d in range(2):
+                pos = max(0, min(s.shape[d + 2] - overlap, it[d]))
+                ln = min(tile[d], s.shape[d + 2] - pos)
+                s_in = s_in.narrow(d + 2, pos, ln)
+                upscaled.append(round(pos * upscale))
+            ps = function(s_in)
+            mask = torch.ones_like(ps)
+            for d in range(2, 4):
+                feather = round(overlap * upscale)
+                if feather >= mask.shape[d]:
+                    continue
+                for t in range(feather):
+                    a = (t + 1) / feather
+                    mask.narrow(d, t, 1).mul_(a)
+                    mask.narrow(d, mask.shape[d] - 1 - t, 1).mul_(a)
+            o, o_d = out, out_div
+            for d in range(2):
+                o = o.narrow(d + 2, upscaled[d], mask.shape[d + 2])
+                o_d = o_d.narrow(d + 2, upscaled[d], mask.shape[d + 2])
+            o.add_(ps * mask)
+            o_d.add_(mask)
+        output[b:b + 1] = out / out_div
+    return output
+
+
+def vae_tiled_golden(Wv):
+    """VAEDecodeTiled(tile_size 64, overlap 16) and VAEEncodeTiled(tile_size 32, overlap 8) as ComfyUI runs them."""
+    latent = values(spec('tiled-latent', [1, 16, 12, 10], 'weight', 2.0))
+    dec = lambda a: vae_decode(Wv, a)  # noqa: E731
+    tx = ty = 64 // 8
+    ov = 16 // 8
+    decoded = (tiled_scale(latent, dec, tx // 2, ty * 2, ov, 8, 3) + tiled_scale(latent, dec, tx * 2, ty // 2, ov, 8, 3)
+               + tiled_scale(latent, dec, tx, ty, ov, 8, 3)) / 3.0
+    decoded = ((decoded + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1)
+    image = values(spec('tiled-image', [1, 48, 40, 3], 'weight', 0.5)) + 0.5
+    pixels = image.permute(0, 3, 1, 2) * 2 - 1
+    enc = lambda a: vae_encode(Wv, a)[:, :16]  # noqa: E731
+    samples = tiled_scale(pixels, enc, 32, 32, 8, 1 / 8, 16)
+    samples += tiled_scale(pixels, enc, 32 * 2, 32 // 2, 8, 1 / 8, 16)
+    samples += tiled_scale(pixels, enc, 32 // 2, 32 * 2, 8, 1 / 8, 16)
+    samples /= 3.0
+    return {'latent': {'id': 'tiled-latent', 'shape': [1, 16, 12, 10], 'kind': 'weight', 'scale': 2.0},
+            'decoded_shape': list(decoded.shape), 'decoded': b64(decoded),
+            'image': {'id': 'tiled-image', 'shape': [1, 48, 40, 3], 'kind': 'weight', 'scale': 0.5, 'offset': 0.5},
+            'encoded_shape': list(samples.shape), 'encoded': b64(samples)}
+
+
 # ------------------------------------------------------------------ output
 def flat(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
@@ -469,7 +532,8 @@ def main():
         json.dump({'image': {'id': 'image', 'shape': [1, 36, 44, 3], 'kind': 'weight', 'scale': 0.5, 'offset': 0.5},
                    'latent_input': {'id': 'latent', 'shape': [1, 16, 4, 5], 'kind': 'weight', 'scale': 2.0},
                    'encoded_mean_shape': [1, 16, 4, 5], 'encoded_mean': flat(moments[:, :16]),
-                   'decoded_shape': list(decoded.shape), 'decoded': flat(decoded)}, f, separators=(',', ':'))
+                   'decoded_shape': list(decoded.shape), 'decoded': flat(decoded),
+                   'tiled': vae_tiled_golden(Wv)}, f, separators=(',', ':'))
     for d in (out, vout):
         for n in os.listdir(d):
             print(os.path.join(d, n), os.path.getsize(os.path.join(d, n)))

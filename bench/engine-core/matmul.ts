@@ -11,9 +11,17 @@ export interface MatMulResult {
   tokens: number;
   k: number;
   n: number;
-  fp32Ms: number;
-  fp8Ms: number;
+  fp32: RunTiming;
+  fp8: RunTiming;
 }
+
+/** Median wall time and median process CPU time (all onnxruntime threads) of one run. */
+export interface RunTiming {
+  wallMs: number;
+  cpuMs: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function randomWeights(k: number, n: number): { f32: Tensor<'float32'>; fp8: Tensor<'float8_e4m3fn'>; scale: Tensor<'float32'> } {
   const f32 = new Float32Array(k * n);
@@ -41,17 +49,21 @@ function model(k: number, n: number, weights: ReturnType<typeof randomWeights>, 
   return g.toBytes();
 }
 
-async function medianRunMs(bytes: Uint8Array, x: Tensor<'float32'>, runs: number): Promise<number> {
+async function timeRuns(bytes: Uint8Array, x: Tensor<'float32'>, runs: number): Promise<RunTiming> {
   const session = await createSession(bytes, { name: 'bench' });
   try {
     await session.run({ x });
-    const times: number[] = [];
+    const wall: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < runs; i++) {
+      const cpu0 = process.cpuUsage();
       const start = performance.now();
       await session.run({ x });
-      times.push(performance.now() - start);
+      wall.push(performance.now() - start);
+      const used = process.cpuUsage(cpu0);
+      cpu.push((used.user + used.system) / 1e3);
     }
-    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    return { wallMs: median(wall), cpuMs: median(cpu) };
   } finally {
     await session.release();
   }
@@ -62,9 +74,9 @@ export async function benchMatMul(tokenCounts: readonly number[], k: number, n: 
   const results: MatMulResult[] = [];
   for (const tokens of tokenCounts) {
     const x: Tensor<'float32'> = { dtype: 'float32', shape: [tokens, k], data: new Float32Array(tokens * k).fill(0.5) };
-    const fp32Ms = await medianRunMs(model(k, n, weights, false), x, runs);
-    const fp8Ms = await medianRunMs(model(k, n, weights, true), x, runs);
-    results.push({ tokens, k, n, fp32Ms, fp8Ms });
+    const fp32 = await timeRuns(model(k, n, weights, false), x, runs);
+    const fp8 = await timeRuns(model(k, n, weights, true), x, runs);
+    results.push({ tokens, k, n, fp32, fp8 });
   }
   return results;
 }

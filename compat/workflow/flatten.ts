@@ -9,7 +9,7 @@ import { invalidNode } from './errors.js';
 import { expandGroupNode, groupNodeName } from './group-nodes.js';
 import { MODE_ALWAYS, MODE_BYPASS, MODE_NEVER, type ExecNode, type ExecRole, type InputSource } from './model.js';
 import { linkMap, SUBGRAPH_INPUT_NODE_ID, SUBGRAPH_OUTPUT_NODE_ID, type NormalLink, type SubgraphDefinition, type UiNode, type UiWorkflow } from './types.js';
-import { mapWidgetValues, widgetPlan } from './widgets.js';
+import { hasControl, mapWidgetValues, orderedInputs, widgetPlan } from './widgets.js';
 
 /** Frontend-only node types: never sent to the server. */
 export const DEFAULT_VIRTUAL_TYPES = ['Reroute', 'PrimitiveNode', 'Note', 'MarkdownNote', 'Label (rgthree)', 'Bookmark (rgthree)', 'Fast Groups Muter (rgthree)', 'Fast Groups Bypasser (rgthree)'];
@@ -121,26 +121,38 @@ function expandSubgraph(ctx: BuildContext, instance: ExecNode, depth: number): v
   instance.promotedWidgets = promotedWidgets(instance, def, scope);
 }
 
+/** The inner widget a subgraph input feeds (its first link that lands on a widget socket). */
+function promotedTarget(scope: Scope, slot: number): { node: ExecNode; widgetName: string } | undefined {
+  for (const l of scope.links.values()) {
+    if (Number(l.originId) !== SUBGRAPH_INPUT_NODE_ID || l.originSlot !== slot) continue;
+    const node = scope.nodes.get(String(l.targetId));
+    const widgetName = node?.inputs[l.targetSlot]?.widgetName;
+    if (node && widgetName) return { node, widgetName };
+  }
+  return undefined;
+}
+
 /**
  * A subgraph input wired to a widget inside becomes a widget on the instance; the instance's
- * `widgets_values` holds those values in input order.
+ * `widgets_values` holds one value per such input, in input order. Older files also kept a slot
+ * for the control value after seed-like widgets; that shows as a longer array.
  */
 function promotedWidgets(instance: ExecNode, def: SubgraphDefinition, scope: Scope): Map<number, unknown> {
   const out = new Map<number, unknown>();
   const stored = instance.ui.widgets_values;
   if (!Array.isArray(stored) || stored.length === 0) return out;
-  const promoted: number[] = [];
-  (def.inputs ?? []).forEach((_input, slot) => {
-    const feedsWidget = [...scope.links.values()].some((l) => {
-      if (Number(l.originId) !== SUBGRAPH_INPUT_NODE_ID || l.originSlot !== slot) return false;
-      const target = scope.nodes.get(String(l.targetId));
-      return Boolean(target?.inputs[l.targetSlot]?.widgetName);
-    });
-    if (feedsWidget) promoted.push(slot);
+  const promoted = (def.inputs ?? []).flatMap((_input, slot) => {
+    const target = promotedTarget(scope, slot);
+    return target ? [{ slot, ...target }] : [];
   });
-  promoted.forEach((slot, i) => {
+  const withControlSlots = stored.length > promoted.length;
+  let i = 0;
+  for (const { slot, node, widgetName } of promoted) {
     if (i < stored.length) out.set(slot, stored[i]);
-  });
+    i++;
+    const spec = node.def ? orderedInputs(node.def).find((input) => input.name === widgetName)?.spec : undefined;
+    if (withControlSlots && spec && hasControl(widgetName, spec)) i++;
+  }
   return out;
 }
 

@@ -91,40 +91,44 @@ function withSeedControl(name: string, spec: InputSpecWire): InputSpecWire {
   return [spec[0], options];
 }
 
+/** Adds one inner node's exposed outputs, widgets and inputs to the group layout. */
+function layoutInnerNode(layout: GroupLayout, def: Pick<NodeDefWire, 'input' | 'input_order' | 'output'>, node: UiNode, index: number, data: GroupNodeDefinition, links: GroupLinks): void {
+  const config = data.config?.[String(index)];
+  (def.output ?? []).forEach((_type, slot) => {
+    const linkedInside = links.from.get(index)?.has(slot) && !links.external.get(index)?.has(slot);
+    if (config?.output?.[String(slot)]?.visible ?? !linkedInside) layout.outputs.push({ index, slot });
+  });
+  const converted: { uiSlot: number; name: string; spec: InputSpecWire }[] = [];
+  const sockets: string[] = [];
+  for (const { name, spec } of orderedInputs(def as NodeDefWire)) {
+    if (!isWidgetInput(spec)) {
+      sockets.push(name);
+      continue;
+    }
+    const uiSlot = node.inputs?.findIndex((inp) => inp.name === name && inp.widget?.name === name) ?? -1;
+    if (uiSlot >= 0) converted.push({ uiSlot, name, spec });
+    else layout.widgets.push({ index, inputName: name, spec: withSeedControl(name, spec) });
+  }
+  const inside = links.to.get(index);
+  sockets.forEach((name, slot) => {
+    if (inside?.has(slot) || config?.input?.[name]?.visible === false) return;
+    layout.inputs.push({ index, slot });
+  });
+  // Widgets converted to sockets follow the plain sockets, in socket order.
+  converted.sort((a, b) => a.uiSlot - b.uiSlot).forEach(({ name, spec }, j) => {
+    const slot = sockets.length + j;
+    if (inside?.has(slot)) return;
+    layout.widgets.push({ index, inputName: name, spec: withSeedControl(name, spec) });
+    layout.inputs.push({ index, slot });
+  });
+}
+
 function layoutGroup(ctx: BuildContext, data: GroupNodeDefinition, links: GroupLinks): GroupLayout {
   const layout: GroupLayout = { widgets: [], inputs: [], outputs: [] };
   data.nodes.forEach((node, position) => {
     const index = typeof node.index === 'number' ? node.index : position;
     const def = innerDef(ctx, data, links, node, index);
-    if (!def) return;
-    const config = data.config?.[String(index)];
-    (def.output ?? []).forEach((_type, slot) => {
-      const linkedInside = links.from.get(index)?.has(slot) && !links.external.get(index)?.has(slot);
-      if (config?.output?.[String(slot)]?.visible ?? !linkedInside) layout.outputs.push({ index, slot });
-    });
-    const inputs = orderedInputs(def as NodeDefWire);
-    const converted: { uiSlot: number; name: string; spec: InputSpecWire }[] = [];
-    const sockets: string[] = [];
-    for (const { name, spec } of inputs) {
-      if (!isWidgetInput(spec)) {
-        sockets.push(name);
-        continue;
-      }
-      const uiSlot = node.inputs?.findIndex((inp) => inp.name === name && inp.widget?.name === name) ?? -1;
-      if (uiSlot >= 0) converted.push({ uiSlot, name, spec });
-      else layout.widgets.push({ index, inputName: name, spec: withSeedControl(name, spec) });
-    }
-    const inside = links.to.get(index);
-    sockets.forEach((name, slot) => {
-      if (inside?.has(slot) || config?.input?.[name]?.visible === false) return;
-      layout.inputs.push({ index, slot });
-    });
-    converted.sort((a, b) => a.uiSlot - b.uiSlot).forEach(({ name, spec }, j) => {
-      const slot = sockets.length + j;
-      if (inside?.has(slot)) return;
-      layout.widgets.push({ index, inputName: name, spec: withSeedControl(name, spec) });
-      layout.inputs.push({ index, slot });
-    });
+    if (def) layoutInnerNode(layout, def, node, index, data, links);
   });
   return layout;
 }

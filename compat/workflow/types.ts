@@ -98,6 +98,8 @@ export interface UiWorkflow {
     [extra: string]: unknown;
   };
   definitions?: { subgraphs?: SubgraphDefinition[] };
+  /** Schema 1 only. */
+  state?: { lastNodeId?: number; lastLinkId?: number; lastGroupId?: number; lastRerouteId?: number };
   [extra: string]: unknown;
 }
 

@@ -48,7 +48,8 @@ export function orderedInputs(def: NodeDefWire): { name: string; spec: InputSpec
   return out;
 }
 
-function hasControl(name: string, spec: InputSpecWire): boolean {
+/** True when the frontend adds a control_after_generate widget after this input's widget. */
+export function hasControl(name: string, spec: InputSpecWire): boolean {
   const type = specType(spec);
   if (type !== 'INT' && type !== 'COMBO') return false;
   const declared = specOptions(spec)['control_after_generate'];
@@ -69,6 +70,36 @@ export function widgetPlan(def: NodeDefWire): WidgetSlot[] {
     if (specType(spec) === 'COMBO' && UPLOAD_OPTIONS.some((o) => specOptions(spec)[o])) plan.push({ name: `${name}.upload`, kind: 'upload' });
   }
   return plan;
+}
+
+/**
+ * The value a fresh widget starts with: the spec's `default`, else the first combo option, else
+ * min/0, '' or false. Used when a saved node has fewer values than its definition has widgets
+ * (saved before the widget existed), as the frontend then sends the new widget's default.
+ */
+export function defaultWidgetValue(spec: InputSpecWire | undefined): unknown {
+  const options = specOptions(spec);
+  if (options['default'] !== undefined) return options['default'];
+  const type = specType(spec);
+  if (type === 'COMBO') {
+    const choices = Array.isArray(spec?.[0]) ? spec[0] : (options['options'] as unknown[] | undefined);
+    return choices?.[0];
+  }
+  if (type === 'INT' || type === 'FLOAT') return typeof options['min'] === 'number' ? options['min'] : 0;
+  if (type === 'BOOLEAN') return false;
+  if (type === 'STRING') return '';
+  return undefined;
+}
+
+/** The stored values in widget order, widgets the saved node had no value for at their default. */
+function withDefaults(plan: readonly WidgetSlot[], stored: Map<string, unknown>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const slot of plan) {
+    if (slot.kind !== 'value') continue;
+    const value = stored.has(slot.name) ? stored.get(slot.name) : defaultWidgetValue(slot.spec);
+    if (value !== undefined) out.set(slot.name, value);
+  }
+  return out;
 }
 
 function isControlValue(v: unknown): boolean {
@@ -119,5 +150,5 @@ export function mapWidgetValues(plan: readonly WidgetSlot[], stored: unknown[] |
     if (slot.kind === 'upload') uploads.set(slot.name.replace(/\.upload$/, ''), list[i]);
     i++;
   }
-  return { values, uploads, unused: Math.max(0, list.length - i) };
+  return { values: withDefaults(plan, values), uploads, unused: Math.max(0, list.length - i) };
 }

@@ -69,6 +69,7 @@ export interface PadOptions {
   /** ONNX layout: all begins then all ends, per axis (in `axes` order when given). */
   pads: Ints;
   mode?: 'constant' | 'reflect' | 'edge' | 'wrap';
+  /** Fill for 'constant' mode, written as a float32 scalar: x must be float32 to use it. */
   value?: number;
   axes?: readonly number[];
 }

@@ -94,6 +94,19 @@ describe('widgets', () => {
   });
 });
 
+describe('schema versions', () => {
+  it('schema 1 (links as objects) converts like schema 0.4', () => {
+    const wf = ui('fe_default.json');
+    const v1 = {
+      ...wf,
+      version: 1,
+      state: { lastNodeId: 9, lastLinkId: 9, lastGroupId: 0, lastRerouteId: 0 },
+      links: (wf.links as unknown[][]).map(([id, origin_id, origin_slot, target_id, target_slot, type]) => ({ id, origin_id, origin_slot, target_id, target_slot, type })),
+    };
+    expect(convert(v1)).toStrictEqual(convert(wf));
+  });
+});
+
 describe('modes', () => {
   it('drops muted nodes and the inputs linked to them', () => {
     const wf = ui('fe_default.json');
@@ -173,6 +186,21 @@ describe('subgraphs and group nodes', () => {
     const prompt = convert(wf);
     expect(prompt['1:10']!.inputs['text']).toBe('from instance');
     expect(prompt['1:11']!.inputs).toMatchObject({ width: 640, height: 384, batch_size: 1 });
+  });
+
+  it('promoted widget values skip the control slot older files kept after a seed', () => {
+    const wf = ui('fe_proxy-seed.json');
+    const sg = wf.definitions!.subgraphs![0]!;
+    // Promote the KSampler seed: a fifth subgraph input wired to the seed socket.
+    sg.inputs!.push({ name: 'seed', type: 'INT', linkIds: [20] });
+    (sg.links as unknown[]).push({ id: 20, origin_id: -10, origin_slot: 4, target_id: 3, target_slot: 4, type: 'INT' });
+    sg.nodes[0]!.inputs!.push({ name: 'seed', type: 'INT', link: 20, widget: { name: 'seed' } });
+    const instance = wf.nodes.find((n) => n.id === 10)!;
+    instance.inputs!.push({ name: 'seed', type: 'INT', link: null, widget: { name: 'seed' } });
+    instance.widgets_values = [777];
+    expect(convert(wf)['10:3']!.inputs['seed']).toBe(777);
+    instance.widgets_values = [778, 'randomize'];
+    expect(convert(wf)['10:3']!.inputs['seed']).toBe(778);
   });
 
   it('expands legacy group nodes (workflow>Name and workflow/Name) with the group widget values', () => {

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeFromFloat32, decodeToFloat32 } from '../../engine/dtypes.js';
 import * as op from '../../engine/onnx/index.js';
-import { createSession, type EngineSession } from '../../engine/runtime/session.js';
+import { createSession, cudaAvailable, type Device, type EngineSession } from '../../engine/runtime/session.js';
 import type { Tensor } from '../../engine/tensor.js';
 
 const f32 = (shape: number[], values: ArrayLike<number>): Tensor<'float32'> => ({ dtype: 'float32', shape, data: Float32Array.from(values) });
@@ -124,6 +124,29 @@ describe('loading', () => {
       // On a machine with the CUDA provider this would be 'cuda'; here (no provider library) it must fall back.
       if (s.device === 'cpu') expect(logs.join('\n')).toMatch(/using CPU/);
       expect((await s.run({ x: f32([1, 1, 3], [1, 2, 3]) })).y.shape).toEqual([1, 1, 2]);
+    } finally {
+      await s.release();
+    }
+  });
+});
+
+/** The same contract on every execution provider this install can use (STYLE.md contract suites). */
+describe.each<Device>(['cpu', 'cuda'])('execution provider contract: %s', (device) => {
+  const unavailable = device === 'cuda' && !cudaAvailable();
+  // Reasoned skip: npm installs made with ONNXRUNTIME_NODE_INSTALL=skip carry no CUDA provider library.
+  it.skipIf(unavailable)('runs one session at two sizes and gives the same numbers as the CPU reference', async () => {
+    const s = await createSession(linearModel(), { device });
+    try {
+      expect(s.device).toBe(device);
+      for (const tokens of [1, 4]) {
+        const x = f32([2, tokens, 3], Array.from({ length: 2 * tokens * 3 }, (_, i) => i / 8));
+        const y = (await s.run({ x })).y.data as Float32Array;
+        const expected = Array.from({ length: 2 * tokens }, (_, row) => {
+          const [a, b, c] = [(3 * row) / 8, (3 * row + 1) / 8, (3 * row + 2) / 8];
+          return [a + c + 0.5, b + c - 0.5];
+        }).flat();
+        expect(Array.from(y)).toEqual(expected); // sums of eighths: exact in float32 on any device
+      }
     } finally {
       await s.release();
     }

@@ -3,7 +3,7 @@
  */
 import WebSocket from 'ws';
 import { Client } from '@stable-canvas/comfyui-client';
-import { CallWrapper, ComfyApi, PromptBuilder } from '@saintno/comfyui-sdk';
+import { CallWrapper, ComfyApi, PromptBuilder, type NodeData } from '@saintno/comfyui-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers.js';
 
@@ -44,7 +44,7 @@ describe('@saintno/comfyui-sdk', () => {
     const api = new ComfyApi(`http://127.0.0.1:${t.server.port}`);
     try {
       await api.init(5, 200).waitForReady();
-      const builder = new PromptBuilder(prompt('sdk', 3) as never, ['color'], ['images'])
+      const builder = new PromptBuilder<'color', 'images', NodeData>(prompt('sdk', 3) as unknown as NodeData, ['color'], ['images'])
         .setInputNode('color', '1.inputs.color')
         .setOutputNode('images', '2')
         .input('color', 4);

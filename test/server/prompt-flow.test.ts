@@ -26,14 +26,20 @@ describe('one prompt over HTTP + WebSocket', () => {
     expect(res.body).toEqual({ prompt_id: expect.stringMatching(/^[0-9a-f-]{36}$/), number: expect.any(Number), node_errors: {} });
     const id = res.body.prompt_id as string;
     await ws.done(id);
-
+    const success = ws.messages.findIndex((m) => m.type === 'execution_success');
+    const start = ws.messages.findIndex((m) => m.type === 'execution_start');
     const types = ws.messages.map((m) => m.type);
-    const start = types.indexOf('execution_start');
     expect(types.slice(0, start)).toEqual(['status', 'status', 'status']); // initial, enqueue, job start
     expect(types[start + 1]).toBe('execution_cached');
-    const success = types.indexOf('execution_success');
     expect(types.slice(success)).toEqual(['execution_success', 'status', 'executing']);
     expect(ws.messages.at(-2)!.data).toEqual({ status: { exec_info: { queue_remaining: 0 } } });
+    const at = (type: string, node?: string) => ws.messages.findIndex((m) => m.type === type && (node === undefined || m.data['node'] === node));
+    expect(types[start + 2]).toBe('progress_state');
+    expect(at('executing', '1')).toBeGreaterThan(start + 1);
+    expect(at('executing', '2')).toBeGreaterThan(at('executing', '1'));
+    expect(at('executed', '2')).toBeGreaterThan(at('executing', '2'));
+    expect(at('executed', '2')).toBeLessThan(success);
+    expect(ws.messages[at('executing', '2')]!.data).toEqual({ node: '2', display_node: '2', prompt_id: id });
     const executed = ws.messages.find((m) => m.type === 'executed')!;
     expect(executed.data['node']).toBe('2');
     expect((executed.data['output'] as { images: unknown[] }).images[0]).toMatchObject({ subfolder: '', type: 'output' });
@@ -206,6 +212,24 @@ describe('POST /prompt input checking', () => {
     const notObject = await request(t.url).post('/prompt').send({ prompt: [1, 2] });
     expect(notObject.status).toBe(400);
     expect(notObject.body.error.type).toBeTypeOf('string');
+  });
+
+  it('executes only the partial_execution_targets outputs', async () => {
+    const ws = await TestSocket.open(t.url, '/ws?clientId=partial');
+    const prompt = {
+      '1': { class_type: 'EmptyImage', inputs: { width: 4, height: 4, batch_size: 1, color: 5 } },
+      '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+      '3': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'partial' } },
+    };
+    const res = await request(t.url).post('/prompt').send({ prompt, client_id: 'partial', partial_execution_targets: ['2'] });
+    expect(res.status).toBe(200);
+    await ws.done(res.body.prompt_id);
+    const entry = (await request(t.url).get(`/history/${res.body.prompt_id}`)).body[res.body.prompt_id];
+    expect(entry.prompt[4]).toEqual(['2']);
+    expect(Object.keys(entry.outputs)).toEqual(['2']);
+    const bad = await request(t.url).post('/prompt').send({ prompt, partial_execution_targets: '2' });
+    expect(bad.status).toBe(400);
+    ws.close();
   });
 
   it('accepts a client-chosen id, front priority, usage source and splits off sensitive keys', async () => {

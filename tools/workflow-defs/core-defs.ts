@@ -2,7 +2,7 @@
  * Node definitions as ComfyUI declares them (nodes.py and comfy_extras/*; V3 nodes as their
  * `define_schema`), written compactly: `name:TYPE` in declaration order, `?` before an optional
  * input, flags after `+`: `ctl` control_after_generate, `upload` image_upload, `dyn` multiline
- * dynamicPrompts text, `force` forceInput. Combo option lists are filled from the fixtures (the real
+ * dynamicPrompts text, `force` forceInput; `=VALUE` after the type sets a string default. Combo option lists are filled from the fixtures (the real
  * lists depend on installed models). Used by build-workflow-defs.ts.
  */
 
@@ -32,7 +32,7 @@ export const CORE_DEFS: Record<string, CoreDef> = {
   LatentUpscale: c('samples:LATENT upscale_method:COMBO width:INT height:INT crop:COMBO', 'LATENT', 'latent', { display: 'Upscale Latent' }),
   LatentUpscaleBy: c('samples:LATENT upscale_method:COMBO scale_by:FLOAT', 'LATENT', 'latent', { display: 'Upscale Latent By' }),
   LatentComposite: c('samples_to:LATENT samples_from:LATENT x:INT y:INT feather:INT', 'LATENT', 'latent'),
-  SaveImage: c('images:IMAGE filename_prefix:STRING', '', 'image', { display: 'Save Image', outputNode: true }),
+  SaveImage: c('images:IMAGE filename_prefix:STRING=ComfyUI', '', 'image', { display: 'Save Image', outputNode: true }),
   PreviewImage: c('images:IMAGE', '', 'image', { display: 'Preview Image', outputNode: true }),
   LoadImage: c('image:COMBO+upload', 'IMAGE MASK', 'image', { display: 'Load Image' }),
   LoraLoader: c('model:MODEL clip:CLIP lora_name:COMBO strength_model:FLOAT strength_clip:FLOAT', 'MODEL CLIP', 'loaders', { display: 'Load LoRA' }),

@@ -16,6 +16,8 @@ export interface Observation {
 }
 
 export interface InferredDef {
+  /** True when some fixture node of this type has its saved API counterpart. */
+  seenInApi: boolean;
   widgetNames: string[];
   controls: Set<string>;
   uploads: Set<string>;
@@ -85,7 +87,7 @@ function alignValues(obs: Observation, names: readonly string[], def: InferredDe
 }
 
 export function inferDef(observations: readonly Observation[]): InferredDef {
-  const def: InferredDef = { widgetNames: [], controls: new Set(), uploads: new Set(), values: new Map(), sockets: new Map(), outputs: [], displayNames: new Map(), notes: [] };
+  const def: InferredDef = { seenInApi: observations.some((o) => o.api !== undefined), widgetNames: [], controls: new Set(), uploads: new Set(), values: new Map(), sockets: new Map(), outputs: [], displayNames: new Map(), notes: [] };
   for (const obs of observations) def.widgetNames = mergeOrder(def.widgetNames, apiWidgetNames(obs));
   for (const obs of observations) {
     const names = def.widgetNames.filter((n) => !obs.api || n in obs.api.inputs || (obs.ui.inputs ?? []).some((i) => i.widget?.name === n));

@@ -1,0 +1,2 @@
+// esbuild bundles these imports; TypeScript only needs to know they exist.
+declare module '*.css';
