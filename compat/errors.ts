@@ -72,6 +72,8 @@ export const ERRORS = {
   UPLOAD_BAD_MULTIPART: def('UPLOAD_BAD_MULTIPART', 'invalid_multipart', 400, 'text', 'Malformed multipart body: {details}'),
   MASK_BAD_ORIGINAL_REF: def('MASK_BAD_ORIGINAL_REF', 'invalid_original_ref', 400, 'text', 'original_ref must be a JSON object with a "filename"'),
   MODEL_FOLDER_UNKNOWN: def('MODEL_FOLDER_UNKNOWN', 'not_found', 404, 'text', 'Unknown model folder "{value}"'),
+  MODEL_PREVIEW_BAD_INDEX: def('MODEL_PREVIEW_BAD_INDEX', 'invalid_path_index', 400, 'text', 'path_index "{value}" must be an integer in 0..{count} (exclusive)'),
+  MODEL_PREVIEW_NOT_FOUND: def('MODEL_PREVIEW_NOT_FOUND', 'not_found', 404, 'text', 'No preview image for this model'),
   METADATA_NOT_FOUND: def('METADATA_NOT_FOUND', 'not_found', 404, 'text', 'No safetensors metadata found'),
 
   // --- users, settings, userdata ---

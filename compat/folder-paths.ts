@@ -34,6 +34,11 @@ const MODEL_FOLDERS: ReadonlyArray<[key: string, dirs: string[], exts: string[]]
   ['classifiers', ['classifiers'], []],
   ['model_patches', ['model_patches'], SUPPORTED_PT_EXTENSIONS],
   ['audio_encoders', ['audio_encoders'], SUPPORTED_PT_EXTENSIONS],
+  ['background_removal', ['background_removal'], SUPPORTED_PT_EXTENSIONS],
+  ['frame_interpolation', ['frame_interpolation'], SUPPORTED_PT_EXTENSIONS],
+  ['geometry_estimation', ['geometry_estimation'], SUPPORTED_PT_EXTENSIONS],
+  ['optical_flow', ['optical_flow'], SUPPORTED_PT_EXTENSIONS],
+  ['detection', ['detection'], SUPPORTED_PT_EXTENSIONS],
 ];
 
 export type IoDirectory = 'input' | 'output' | 'temp';

@@ -88,6 +88,23 @@ def t5_linear_shape(stem, c):
     return [c['ff'], c['d_model']]
 
 
+def t5_fp16_tensors():
+    """A T5 stored in fp16 (t5xxl_fp16 layout): the source that 'fp8' precision quantises itself."""
+    c = T5_CFG
+    t = {'shared.weight': spec('t5h/shared.weight', [c['vocab'], c['d_model']], 'weight', 1.0),
+         'encoder.final_layer_norm.weight': spec('t5h/final', [c['d_model']], 'norm'),
+         'encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight': spec('t5h/relbias', [c['buckets'], c['heads']], 'weight', 2.0)}
+    for b in range(c['blocks']):
+        p = 'encoder.block.%d.' % b
+        for stem in T5_LINEARS:
+            # small q/k keep the (unscaled) attention logits O(1), as in a trained T5
+            scale = 0.03125 if stem.endswith(('.q', '.k')) else 0.125
+            t[p + stem + '.weight'] = spec('t5h/' + p + stem, t5_linear_shape(stem, c), 'weight', scale)
+        for ln in ('layer.0.layer_norm.weight', 'layer.1.layer_norm.weight'):
+            t[p + ln] = spec('t5h/' + p + ln, [c['d_model']], 'norm')
+    return t
+
+
 def t5_tensors(scaled):
     """The fp8 T5: linears FP8 codes (scaled: + scale_weight 0.25 and the scaled_fp8 marker)."""
     c = T5_CFG
@@ -440,6 +457,7 @@ def main():
         'clip_g.safetensors': with_dtype(clip['clip_g'], f16),
         't5xxl_fp8_e4m3fn.safetensors': with_dtype(t5_plain, t5_dtype),
         't5xxl_fp8_e4m3fn_scaled.safetensors': with_dtype(t5_scaled, t5_dtype),
+        't5xxl_fp16.safetensors': with_dtype(t5_fp16_tensors(), f16),
         'sd3_tiny_incl_clips_t5.safetensors':
             [{**e, 'key': 'text_encoders.clip_l.transformer.' + e['key']} for e in with_dtype(clip['clip_l'], f32)]
             + [{**e, 'key': 'text_encoders.clip_g.transformer.' + e['key']} for e in with_dtype(clip['clip_g'], f16)]
@@ -447,7 +465,7 @@ def main():
             + [{**e, 'key': 'first_stage_model.' + e['key']} for e in with_dtype(vae, f32)],
     }
     W = {n: weights_of(t) for n, t in clip.items()}
-    W5 = {'plain': weights_of(t5_plain), 'scaled': weights_of(t5_scaled)}
+    W5 = {'plain': weights_of(t5_plain), 'scaled': weights_of(t5_scaled), 'fp16': weights_of(t5_fp16_tensors())}
 
     bpe = tokref.ClipBpe(os.path.join(ROOT, 'engine', 'tokenizers', 'data', 'clip', 'bpe_simple_vocab_16e6.txt.gz'))
     import sentencepiece as spm
@@ -479,7 +497,7 @@ def main():
         raw[name] = {'ids': ids, 'hidden': b64(h), 'pooled': flat(p)}
     # clip_g projected pooled
     raw['clip_g']['pooled_projected'] = flat(F.linear(clip_forward(W['clip_g'], CLIP_CFG['clip_g'], ids_g)[1], W['clip_g']['text_projection.weight']))
-    for variant in ('plain', 'scaled'):
+    for variant in ('plain', 'scaled', 'fp16'):
         raw['t5_' + variant] = {'ids': ids_t5, 'hidden': b64(t5_forward(W5[variant], ids_t5))}
     raw['t5_buckets'] = [int(v) for v in t5_bucket(torch.arange(-200, 201)).tolist()]
 

@@ -39,6 +39,12 @@ export interface WorkflowToPromptOptions {
    * "upload"; else "choose file to upload". The guess can be wrong for early-2024 files.
    */
   uploadWidget?: 'auto' | 'omit' | 'upload' | 'choose file to upload';
+  /**
+   * A widget the saved node has no value for (it was saved before the widget existed) starts at
+   * its default, which the frontend then sends: 'default' (default). 'omit' leaves it out, which
+   * is what the saving version sent when the definitions are newer than the workflow.
+   */
+  missingWidgets?: 'default' | 'omit';
 }
 
 export type WorkflowToPromptResult =
@@ -130,7 +136,8 @@ function pruneDanglingLinks(prompt: ApiPrompt): void {
 }
 
 function buildGraph(workflow: UiWorkflow, objectInfo: Record<string, NodeDefWire>, options: WorkflowToPromptOptions): BuildContext {
-  const ctx = createBuildContext(workflow, objectInfo, [...DEFAULT_VIRTUAL_TYPES, ...(options.virtualNodeTypes ?? [])]);
+  const virtualTypes = [...DEFAULT_VIRTUAL_TYPES, ...(options.virtualNodeTypes ?? [])];
+  const ctx = createBuildContext(workflow, objectInfo, virtualTypes, (options.missingWidgets ?? 'default') === 'default');
   buildScope(ctx, workflow.nodes, { prefix: '', links: linkMap(workflow.links), nodes: new Map(), depth: 0 });
   applyPrimitives(ctx.all);
   return ctx;
@@ -168,6 +175,11 @@ export function workflowToPrompt(workflow: unknown, objectInfo: Record<string, N
     return { ok: true, prompt: convert(workflow, objectInfo, options, warnings), warnings };
   } catch (err) {
     if (err instanceof WorkflowConvertError) return { ok: false, error: err.item, nodeErrors: err.nodeErrors, warnings };
+    // A field of the wrong shape deep inside a hand-edited or corrupted file.
+    if (err instanceof TypeError || err instanceof RangeError) {
+      const bad = invalidWorkflow(`malformed workflow: ${err.message}`);
+      return { ok: false, error: bad.item, nodeErrors: {}, warnings };
+    }
     throw err;
   }
 }

@@ -21,6 +21,8 @@ export interface BuildContext {
   workflow: UiWorkflow;
   subgraphs: Map<string, SubgraphDefinition>;
   virtualTypes: Set<string>;
+  /** Give widgets the saved node has no value for their default (see WorkflowToPromptOptions). */
+  fillMissingWidgets: boolean;
   /** Every node created, containers and inner nodes alike, in creation order. */
   all: ExecNode[];
   warnings: string[];
@@ -67,7 +69,7 @@ export function makeExecNode(ctx: BuildContext, ui: UiNode, id: string, parentMo
     uploadValues: new Map(),
   };
   if (def) {
-    const mapped = mapWidgetValues(widgetPlan(def), ui.widgets_values);
+    const mapped = mapWidgetValues(widgetPlan(def), ui.widgets_values, ctx.fillMissingWidgets);
     node.widgets = mapped.values;
     node.uploadValues = mapped.uploads;
     if (mapped.unused > 0) ctx.warnings.push(`node ${id} (${ui.type}): ${mapped.unused} widgets_values entr${mapped.unused === 1 ? 'y' : 'ies'} beyond the widgets its definition declares were ignored`);
@@ -156,8 +158,8 @@ function promotedWidgets(instance: ExecNode, def: SubgraphDefinition, scope: Sco
   return out;
 }
 
-export function createBuildContext(workflow: UiWorkflow, objectInfo: Record<string, NodeDefWire>, virtualTypes: readonly string[]): BuildContext {
+export function createBuildContext(workflow: UiWorkflow, objectInfo: Record<string, NodeDefWire>, virtualTypes: readonly string[], fillMissingWidgets = true): BuildContext {
   const subgraphs = new Map<string, SubgraphDefinition>();
   for (const sg of workflow.definitions?.subgraphs ?? []) if (sg && typeof sg.id === 'string') subgraphs.set(sg.id, sg);
-  return { objectInfo, workflow, subgraphs, virtualTypes: new Set(virtualTypes), all: [], warnings: [] };
+  return { objectInfo, workflow, subgraphs, virtualTypes: new Set(virtualTypes), fillMissingWidgets, all: [], warnings: [] };
 }

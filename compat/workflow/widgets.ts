@@ -121,7 +121,7 @@ export interface MappedWidgets {
  * only when that entry looks like a control value and the array is long enough to hold one; a
  * combo's filter-list slot only when there are entries to spare (newer frontends write one).
  */
-export function mapWidgetValues(plan: readonly WidgetSlot[], stored: unknown[] | Record<string, unknown> | undefined): MappedWidgets {
+export function mapWidgetValues(plan: readonly WidgetSlot[], stored: unknown[] | Record<string, unknown> | undefined, fillDefaults = true): MappedWidgets {
   const values = new Map<string, unknown>();
   const uploads = new Map<string, unknown>();
   if (stored && !Array.isArray(stored)) {
@@ -150,5 +150,5 @@ export function mapWidgetValues(plan: readonly WidgetSlot[], stored: unknown[] |
     if (slot.kind === 'upload') uploads.set(slot.name.replace(/\.upload$/, ''), list[i]);
     i++;
   }
-  return { values: withDefaults(plan, values), uploads, unused: Math.max(0, list.length - i) };
+  return { values: fillDefaults ? withDefaults(plan, values) : values, uploads, unused: Math.max(0, list.length - i) };
 }

@@ -32,7 +32,7 @@ export interface MmditLinear {
 
 /** Where the definition gets its weights (the "load weights" layer implements it). Keys have no prefix. */
 export interface MmditParams {
-  /** A float32 tensor value (pos_embed, x_embedder conv, qk-norm weights). */
+  /** A float32 tensor value (x_embedder conv, qk-norm weights); pos_embed may also be float16/bfloat16. */
   tensor(key: string): Value;
   /** The Linear layer `stem` (`stem.weight`, `stem.bias`). */
   linear(stem: string): MmditLinear;
@@ -134,7 +134,7 @@ function croppedPosEmbed(c: Ctx, grid: Value): Value {
   const table = op.reshape(g, c.p.tensor('pos_embed'), [M, M, cfg.hiddenSize]); // [M, M, D]
   const topLeft = op.div(g, op.sub(g, op.int64s(g, [M, M]), grid), op.int64s(g, [2, 2])); // [top, left]
   const crop = op.slice(g, table, { starts: topLeft, ends: op.add(g, topLeft, grid), axes: [0, 1] }); // [h, w, D]
-  return op.reshape(g, crop, [-1, cfg.hiddenSize]); // [N, D]
+  return op.cast(g, op.reshape(g, crop, [-1, cfg.hiddenSize]), 'float32'); // [N, D]; the table may be fp16/bf16
 }
 
 /**

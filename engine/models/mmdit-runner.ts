@@ -73,7 +73,12 @@ function openWeightCache(ckpt: MmditCheckpoint, precision: MmditPrecision, cache
       // unreadable (e.g. an interrupted write by an older version): rebuild it
     }
   }
-  writeWeightCache(cachePath, planMmditWeights(ckpt, precision), { format: WEIGHT_CACHE_FORMAT, source });
+  try {
+    writeWeightCache(cachePath, planMmditWeights(ckpt, precision), { format: WEIGHT_CACHE_FORMAT, source });
+  } catch (error) {
+    const hint = (error as NodeJS.ErrnoException).code ? ' (pass cacheDir to write the weight cache elsewhere)' : '';
+    throw new Error(`MMDiT weight cache '${cachePath}': ${(error as Error).message}${hint}`, { cause: error });
+  }
   return { file: openSafetensors(cachePath), reused: false };
 }
 

@@ -8,7 +8,8 @@
  *   'fp8'  joint-block Linears from fp16/bf16/fp32 → E4M3FN with a float32 scale per output
  *          channel (engine/quantize.ts); Linears already FP8 (plain or ComfyUI scaled-fp8, any
  *          layer) stay as given with their scalar scale_weight (1 when absent); every other
- *          tensor (embedders, final layer, pos_embed, conv, qk-norm weights, all biases) float32.
+ *          tensor (embedders, final layer, conv, qk-norm weights, all biases) float32; pos_embed stays
+ *          fp16/bf16 when stored so (cast after cropping, exactly), else float32.
  *   'fp32' every tensor decoded to float32 exactly (fp8·scale_weight rounded once, as ComfyUI's
  *          float32 weight): the mode that matches ComfyUI on a CPU.
  * In the cache an FP8 Linear is `<stem>.weight` (FP8) + `<stem>.weight_scale` (F32 [] or [out]).
@@ -40,7 +41,7 @@ export interface PlanGroup {
   produce(): Tensor[];
 }
 
-const STORAGE: Partial<Record<DType, string>> = { float32: 'F32', float8_e4m3fn: 'F8_E4M3', float8_e5m2: 'F8_E5M2' };
+const STORAGE: Partial<Record<DType, string>> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16', float8_e4m3fn: 'F8_E4M3', float8_e5m2: 'F8_E5M2' };
 
 /** Linear stems of the definition: a 2-D `.weight` with a `.bias` beside it. */
 function linearStems(shapes: ReadonlyMap<string, readonly number[]>): string[] {
@@ -86,6 +87,13 @@ export function planMmditWeights(ckpt: MmditCheckpoint, precision: MmditPrecisio
   const groups = stems.map((stem) => planLinear(ckpt, stem, shapes.get(`${stem}.weight`) as number[], precision));
   for (const [key, shape] of shapes) {
     if (inLinear.has(key)) continue;
+    const src = ckpt.dtypeOf(key);
+    if (key === 'pos_embed' && (src === 'float16' || src === 'bfloat16')) {
+      // The largest non-Linear tensor (SD3.5 Medium: 147456 × 1536): kept as stored; the graph casts
+      // only the cropped rows to float32, which is exact.
+      groups.push({ entries: [{ name: key, dtype: src, shape }], produce: () => [ckpt.read(key)] });
+      continue;
+    }
     groups.push({ entries: [{ name: key, dtype: 'float32', shape }], produce: () => [scaledFp8EffectiveWeight(ckpt.read(key))] });
   }
   return groups;

@@ -78,8 +78,7 @@ export class PromptWorker {
       return await this.deps.executor.execute(job, this.deps.interrupt);
     } catch (err) {
       this.deps.log.error(`executor failed on prompt ${job.promptId}:`, err);
-      const message = ['execution_error', { prompt_id: job.promptId, timestamp: Date.now(), exception_message: String((err as Error)?.message ?? err), exception_type: 'Exception', traceback: [], node_id: '', node_type: '', executed: [], current_inputs: {}, current_outputs: [] }] as [string, Record<string, unknown>];
-      return { status: { status_str: 'error', completed: false, messages: [message] }, outputs: {}, meta: {} };
+      return crashResult(job.promptId, err);
     }
   }
 
@@ -88,4 +87,21 @@ export class PromptWorker {
     if (flags.unloadModels || flags.freeMemory) this.deps.unloadModels?.();
     if (flags.freeMemory) this.deps.executor.clearCaches();
   }
+}
+
+/** A history result for an executor that threw: an `execution_error` with what is known. */
+function crashResult(promptId: string, err: unknown): ExecutionResult {
+  const data = {
+    prompt_id: promptId,
+    timestamp: Date.now(),
+    node_id: '',
+    node_type: '',
+    executed: [],
+    exception_message: err instanceof Error ? err.message : String(err),
+    exception_type: err instanceof Error ? err.name : 'Exception',
+    traceback: [],
+    current_inputs: {},
+    current_outputs: [],
+  };
+  return { status: { status_str: 'error', completed: false, messages: [['execution_error', data]] }, outputs: {}, meta: {} };
 }

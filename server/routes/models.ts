@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { Router } from 'express';
 import { ERRORS, HttpError } from '../../compat/errors.js';
 import { SUPPORTED_PT_EXTENSIONS } from '../../compat/folder-paths.js';
+import sharp from 'sharp';
+import { containedPath } from '../../compat/safe-path.js';
 import { queryParam } from '../http/body.js';
 import type { ServerContext } from '../context.js';
 
@@ -33,6 +35,17 @@ export function registerModelRoutes(router: Router, ctx: ServerContext): void {
     const folder = knownFolder(String(req.params['folder']));
     const roots = ctx.folders.searchRoots(folder) ?? [];
     res.json(roots.flatMap((root, pathIndex) => modelFileInfos(root, pathIndex)));
+  });
+  router.get('/experiment/models/preview/:folder/:pathIndex/*filename', async (req, res) => {
+    const image = modelPreview(ctx, knownFolder(String(req.params['folder'])), String(req.params['pathIndex']), req.params['filename'] as unknown as string[]);
+    if (!image) throw new HttpError(ERRORS.MODEL_PREVIEW_NOT_FOUND);
+    let webp: Buffer;
+    try {
+      webp = await sharp(image).webp().toBuffer();
+    } catch {
+      throw new HttpError(ERRORS.MODEL_PREVIEW_NOT_FOUND);
+    }
+    res.type('image/webp').send(webp);
   });
   router.get('/view_metadata/:folder', (req, res) => {
     const filename = queryParam(req, 'filename');
@@ -96,15 +109,42 @@ function safeStat(p: string): fs.Stats | null {
   }
 }
 
+const PREVIEW_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp'];
+
+/**
+ * A model's preview (ComfyUI's get_model_previews): `<model>.<image ext>`, then
+ * `<model>.preview.<image ext>`, then the first `ssmd_cover_images` entry of a safetensors header.
+ * Bad index → 400, a path escaping the root → 403, nothing found → null.
+ */
+function modelPreview(ctx: ServerContext, folder: string, pathIndex: string, segments: string[]): string | Buffer | null {
+  const roots = ctx.folders.searchRoots(folder) ?? [];
+  const index = /^\d+$/.test(pathIndex) ? Number(pathIndex) : -1;
+  if (index < 0 || index >= roots.length) throw new HttpError(ERRORS.MODEL_PREVIEW_BAD_INDEX, { vars: { value: pathIndex, count: String(roots.length) } });
+  const model = containedPath(roots[index]!, [segments.join('/')]);
+  if (!model.ok) throw new HttpError(ERRORS.FILE_SUBFOLDER_ESCAPE, { vars: { dir: folder } });
+  const base = model.path.slice(0, model.path.length - path.extname(model.path).length);
+  for (const stem of [base, `${base}.preview`]) {
+    for (const ext of PREVIEW_EXTENSIONS) if (fs.existsSync(stem + ext)) return stem + ext;
+  }
+  const covers = safetensorsMetadata(`${base}.safetensors`, 8 * 1024 * 1024)?.['ssmd_cover_images'];
+  try {
+    const list: unknown = typeof covers === 'string' ? JSON.parse(covers) : null;
+    if (Array.isArray(list) && typeof list[0] === 'string') return Buffer.from(list[0], 'base64');
+  } catch {
+    // unreadable cover list: no preview
+  }
+  return null;
+}
+
 /** The `__metadata__` object of a safetensors header (header capped at 1 MiB), else null. */
-export function safetensorsMetadata(file: string): Record<string, unknown> | null {
+export function safetensorsMetadata(file: string, maxHeaderBytes = 1024 * 1024): Record<string, unknown> | null {
   let fd: number | null = null;
   try {
     fd = fs.openSync(file, 'r');
     const lenBuf = Buffer.alloc(8);
     if (fs.readSync(fd, lenBuf, 0, 8, 0) !== 8) return null;
     const len = Number(lenBuf.readBigUInt64LE(0));
-    if (len > 1024 * 1024) return null;
+    if (len > maxHeaderBytes) return null;
     const header = Buffer.alloc(len);
     fs.readSync(fd, header, 0, len, 8);
     const parsed = JSON.parse(header.toString('utf8')) as Record<string, unknown>;

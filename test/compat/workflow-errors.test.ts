@@ -2,6 +2,7 @@
  * Broken workflows give ComfyUI-shaped errors (`{type, message, details, extra_info}`) that name
  * the node at fault, never a thrown exception.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { workflowToPrompt, type UiWorkflow } from '../../compat/workflow/index.js';
 import { objectInfo, readFixture } from './workflow-fixtures.js';
@@ -101,5 +102,29 @@ describe('workflowToPrompt errors', () => {
     const { error } = failure(wf);
     expect(error.type).toBe('invalid_workflow_node');
     expect(error.details).toContain('duplicate node id');
+  });
+
+  it('any field replaced by junk gives a result, never an exception', () => {
+    const files = ['ui/fe_default.json', 'ui/fe_proxy-seed.json', 'ui/fe_group_ksampler_external_latent.json', 'pairs/cex_edit_models_sdxl_edit_model.ui.json'];
+    const junk = fc.oneof(fc.constant(null), fc.constant(undefined), fc.integer(), fc.string(), fc.constant([]), fc.constant({}), fc.array(fc.integer(), { maxLength: 6 }), fc.constant([null]), fc.constant([{}]));
+    fc.assert(
+      fc.property(fc.nat(files.length - 1), fc.nat(), fc.nat(), junk, (file, pick, field, value) => {
+        const wf = readFixture<Record<string, any>>(files[file]!);
+        const places: Record<string, unknown>[] = [
+          wf,
+          ...wf['nodes'],
+          ...wf['nodes'].flatMap((n: Record<string, any>) => [...(n['inputs'] ?? []), ...(n['outputs'] ?? [])]),
+          ...(wf['links'] ?? []),
+          ...Object.values(wf['extra']?.['groupNodes'] ?? {}),
+          ...(wf['definitions']?.['subgraphs'] ?? []),
+        ];
+        const place = places[pick % places.length]!;
+        const keys = Object.keys(place);
+        if (keys.length) place[keys[field % keys.length]!] = value;
+        const result = workflowToPrompt(wf, objectInfo);
+        expect(typeof result.ok).toBe('boolean');
+      }),
+      { numRuns: 800, seed: 8 },
+    );
   });
 });

@@ -44,8 +44,14 @@ function withoutServerKeys(prompt: ApiPrompt): ApiPrompt {
   return copy;
 }
 
+/**
+ * `_meta` follows the pair (frontends before mid-2024 did not send it). The pairs come from many
+ * ComfyUI versions but object_info.json is one: a widget a node gained after the pair was saved
+ * (VAEEncodeForInpaint.grow_mask_by, CLIPLoader.device, UNETLoader.weight_dtype, …) has no saved
+ * value and was not sent then, so it is left out rather than defaulted.
+ */
 function metaOption(expected: ApiPrompt): WorkflowToPromptOptions {
-  return { includeMeta: Object.values(expected).some((n) => n._meta !== undefined) };
+  return { includeMeta: Object.values(expected).some((n) => n._meta !== undefined), missingWidgets: 'omit' };
 }
 
 function convert(ui: unknown, expected: ApiPrompt, extra: WorkflowToPromptOptions = {}): ApiPrompt {

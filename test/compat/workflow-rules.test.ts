@@ -40,6 +40,13 @@ describe('widgets', () => {
     expect(raw).toContain('true');
   });
 
+  it('a widget the saved node has no value for gets its default (or is left out on request)', () => {
+    const wf = ui('fe_default.json');
+    expect(wf.nodes.find((n) => n.type === 'SaveImage')!.widgets_values).toBeUndefined();
+    expect(convert(wf)['9']!.inputs['filename_prefix']).toBe('ComfyUI');
+    expect(convert(wf, { missingWidgets: 'omit' })['9']!.inputs).not.toHaveProperty('filename_prefix');
+  });
+
   it('reads object-form widgets_values by name', () => {
     const plan = widgetPlan(objectInfo['KSampler']!);
     const mapped = mapWidgetValues(plan, { steps: 7, seed: 5, cfg: 2, sampler_name: 'euler', scheduler: 'karras', denoise: 0.5 });

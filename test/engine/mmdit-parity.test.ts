@@ -19,7 +19,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { timestepFrequencies } from '../../engine/arch/mmdit.js';
 import { MmditRunner } from '../../engine/models/mmdit-runner.js';
-import { openSafetensors } from '../../engine/safetensors.js';
+import { dequantizeFp8 } from '../../engine/quantize.js';
+import { encodeSafetensors, openSafetensors } from '../../engine/safetensors.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { diff, manifest, readGolden, tinyCheckpointBytes, tinyConfig, type TinyVariant } from './helpers/tiny-mmdit.js';
 
@@ -109,7 +110,7 @@ for (const precision of ['fp32', 'fp8'] as const) {
 }
 
 describe('fp8 weight cache', () => {
-  it('holds block Linears as F8_E4M3 with per-channel scales, embedders and final layer as F32', async () => {
+  it('holds block Linears as F8_E4M3 with per-channel scales, embedders and final layer as F32, pos_embed as stored', async () => {
     const v = manifest.variants[0];
     const runner = await MmditRunner.load(checkpointFile(v), { precision: 'fp8', cacheDir: dir });
     await runner.release();
@@ -118,11 +119,39 @@ describe('fp8 weight cache', () => {
       expect(cache.info('joint_blocks.0.x_block.mlp.fc1.weight').storageDtype).toBe('F8_E4M3');
       expect(cache.info('joint_blocks.0.x_block.mlp.fc1.weight_scale').shape).toEqual([4 * v.hidden]);
       expect(cache.info('joint_blocks.1.context_block.adaLN_modulation.1.weight').storageDtype).toBe('F8_E4M3');
-      for (const key of ['context_embedder.weight', 'final_layer.linear.weight', 'pos_embed', 'x_embedder.proj.weight', 't_embedder.mlp.0.weight']) {
+      for (const key of ['context_embedder.weight', 'final_layer.linear.weight', 'x_embedder.proj.weight', 't_embedder.mlp.0.weight']) {
         expect(cache.info(key).storageDtype, key).toBe('F32');
+      }
+      expect(cache.info('pos_embed').storageDtype).toBe('F16'); // as stored; cast after the crop
+    } finally {
+      cache.close();
+    }
+  });
+});
+
+describe('fp8 mode computes exactly with its quantised weights', () => {
+  it('equals fp32 mode run on the dequantised cache (per-channel scales on the right axis)', async () => {
+    const v = manifest.variants[1]; // qk-norm + attn2: every Linear kind
+    const fp8 = await MmditRunner.load(checkpointFile(v), { precision: 'fp8', cacheDir: dir });
+    const cache = openSafetensors(fp8.cache.path);
+    const tensors: Record<string, Tensor> = {};
+    try {
+      for (const key of cache.keys().filter((k) => !k.endsWith('.weight_scale'))) {
+        const scaleKey = key.replace(/\.weight$/, '.weight_scale');
+        const t = cache.read(key);
+        tensors[manifest.prefix + key] = cache.has(scaleKey) && key.endsWith('.weight') ? dequantizeFp8(t, cache.read(scaleKey)) : t;
       }
     } finally {
       cache.close();
     }
+    const file = path.join(dir, 'dequantised.safetensors');
+    fs.writeFileSync(file, encodeSafetensors(tensors));
+    const fp32 = await MmditRunner.load(file, { precision: 'fp32', cacheDir: dir });
+    const golden = readGolden(v);
+    const g = (k: string) => golden.get(`b2-8x8/input.${k}`) as Tensor<'float32'>;
+    const feeds = { x: g('x'), timesteps: g('timestep'), context: g('context'), y: g('y') };
+    const [a, b] = [(await fp8.forward(feeds)).out, (await fp32.forward(feeds)).out];
+    expect(diff(a, b).relL2).toBeLessThanOrEqual(1e-6);
+    await Promise.all([fp8.release(), fp32.release()]);
   });
 });

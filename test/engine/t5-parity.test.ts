@@ -45,19 +45,28 @@ describe.each([
   ['plain FP8 file', 't5xxl_fp8_e4m3fn.safetensors', 't5_plain'],
   ['scaled FP8 file', 't5xxl_fp8_e4m3fn_scaled.safetensors', 't5_scaled'],
   ['all-in-one checkpoint', 'sd3_tiny_incl_clips_t5.safetensors', 't5_scaled'],
+  ['fp16 file', 't5xxl_fp16.safetensors', 't5_fp16'],
 ] as const)('T5 parity, %s', (_label, file, refKey) => {
-  it.each(['fp8', 'fp32'] as const)('precision %s matches torch (rel-L2 ≤ 2e-5)', async (precision) => {
+  it.each(['fp8', 'fp32'] as const)('precision %s matches torch (rel-L2 ≤ 2e-5; fp8 from fp16: measured bound)', async (precision) => {
     const enc = await loadT5(files.path(file), { cacheDir: files.dir, precision });
     const ref = outputs.raw[refKey];
     const out = await enc.encode([ref.ids]);
     await enc.release();
     expect(out.hidden.shape).toEqual([1, ref.ids.length, manifest.t5.d_model]);
-    expect(relL2(out.hidden.data, fromBase64(ref.hidden))).toBeLessThanOrEqual(2e-5);
+    const err = relL2(out.hidden.data, fromBase64(ref.hidden));
+    if (refKey === 't5_fp16' && precision === 'fp8') {
+      // the fp16 layers are quantised here (per-channel E4M3): measured 7.0e-2 on this uniform-random model
+      console.log(`T5 fp8 from fp16: hidden rel-L2 ${err.toExponential(2)}`);
+      expect(err).toBeGreaterThan(0);
+      expect(err).toBeLessThanOrEqual(0.1);
+    } else {
+      expect(err).toBeLessThanOrEqual(2e-5); // FP8 sources decode exactly in both precisions
+    }
   });
 });
 
 describe('T5 weight cache', () => {
-  it('is reused on the second load and rebuilt for another precision', async () => {
+  it('is reused on the second load', async () => {
     const a = await loadT5(files.path('t5xxl_fp8_e4m3fn_scaled.safetensors'), { cacheDir: files.dir, precision: 'fp8' });
     const b = await loadT5(files.path('t5xxl_fp8_e4m3fn_scaled.safetensors'), { cacheDir: files.dir, precision: 'fp8' });
     expect(b.cache.path).toBe(a.cache.path);

@@ -38,7 +38,7 @@ describe('prepareValue (FP16 guard and input protection)', () => {
     expect(asNumbers(out.direct)).toEqual([1, -2]);
     expect(out.latent.samples.dtype).toBe('float16');
     expect(out.latent.noise_mask).toBe(untouched);
-    expect(out.cond[0]![0].dtype).toBe('float16');
+    expect((out.cond[0]![0] as Tensor).dtype).toBe('float16');
     expect(asNumbers((out.cond[0]![1] as { pooled_output: Tensor }).pooled_output)).toEqual([4]);
     expect(asNumbers(out.list[0]![0]!)).toEqual([448]);
     expect(casts).toHaveLength(5);

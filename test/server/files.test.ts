@@ -258,4 +258,27 @@ describe('model and metadata routes', () => {
     expect((await request(t.url).get('/view_metadata/checkpoints').query({ filename: 'notes.txt' })).status).toBe(404);
     expect((await request(t.url).get('/view_metadata/checkpoints').query({ filename: '../../x.safetensors' })).status).toBe(404);
   });
+
+  it('serves model previews as WebP: sibling image, .preview image, embedded cover', async () => {
+    const loras = path.join(t.base, 'models', 'loras');
+    fs.mkdirSync(path.join(loras, 'a'), { recursive: true });
+    fs.writeFileSync(path.join(loras, 'a', 'one.safetensors'), Buffer.alloc(8));
+    fs.writeFileSync(path.join(loras, 'a', 'one.preview.png'), await rgbaPng(5, 3, 255));
+    const cover = (await rgbaPng(7, 2, 255)).toString('base64');
+    const header = Buffer.from(JSON.stringify({ __metadata__: { ssmd_cover_images: JSON.stringify([cover]) } }));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    fs.writeFileSync(path.join(loras, 'two.safetensors'), Buffer.concat([len, header]));
+    fs.writeFileSync(path.join(loras, 'three.safetensors'), Buffer.alloc(8));
+    const one = await request(t.url).get('/api/experiment/models/preview/loras/0/a/one.safetensors').buffer(true);
+    expect(one.headers['content-type']).toBe('image/webp');
+    expect(await sharp(one.body as Buffer).metadata()).toMatchObject({ format: 'webp', width: 5, height: 3 });
+    const two = await request(t.url).get('/experiment/models/preview/loras/0/two.safetensors').buffer(true);
+    expect(await sharp(two.body as Buffer).metadata()).toMatchObject({ width: 7, height: 2 });
+    expect((await request(t.url).get('/experiment/models/preview/loras/0/three.safetensors')).status).toBe(404);
+    expect((await request(t.url).get('/experiment/models/preview/loras/9/a/one.safetensors')).status).toBe(400);
+    expect((await request(t.url).get('/experiment/models/preview/loras/x/a/one.safetensors')).status).toBe(400);
+    expect((await request(t.url).get('/experiment/models/preview/loras/0/..%2F..%2Fx.safetensors')).status).toBe(403);
+    expect((await request(t.url).get('/experiment/models/preview/nope/0/x.safetensors')).status).toBe(404);
+  });
 });

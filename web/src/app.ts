@@ -2,7 +2,7 @@
  * The editor: one litegraph graph and canvas, node types from `/object_info`, loading and
  * serializing UI workflows (schema 0.4), and queueing prompts with validation feedback.
  */
-import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
+import { createBounds, LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
 import { ApiError, ComfySocket, getJson, postJson, type NodeError, type ObjectInfo, type QueueResponse } from './api.js';
 import { graphToPrompt, missingNodeTypes } from './graph-to-prompt.js';
 import { clearMessages, showMessage } from './messages.js';
@@ -67,14 +67,25 @@ export class ComfyApp {
   loadWorkflow(data: WorkflowJson, name: string | null): void {
     this.graph.clear();
     this.graph.configure(data as never);
+    this.restoreView(data);
+    this.markMissingNodes(data);
+    this.setWorkflowName(name);
+    this.canvas.setDirty(true, true);
+  }
+
+  /** The view saved with the workflow, else one that fits every node. */
+  private restoreView(data: WorkflowJson): void {
     const ds = data.extra?.ds;
     if (ds && Array.isArray(ds.offset)) {
       this.canvas.ds.scale = ds.scale;
       this.canvas.ds.offset = [ds.offset[0], ds.offset[1]];
+      return;
     }
-    this.markMissingNodes(data);
-    this.setWorkflowName(name);
-    this.canvas.setDirty(true, true);
+    const bounds = createBounds(this.graph._nodes, 40);
+    if (!bounds) return this.canvas.ds.reset();
+    this.canvas.ds.fitToBounds(bounds, { zoom: 0.9 });
+    // Small graphs stay at 100% rather than being blown up to fill the view.
+    if (this.canvas.ds.scale > 1) this.canvas.ds.changeScale(1, [this.canvas.canvas.width / 2, this.canvas.canvas.height / 2]);
   }
 
   private markMissingNodes(data: WorkflowJson): void {

@@ -8,6 +8,7 @@ import type { LGraphNode } from '@comfyorg/litegraph';
 /** litegraph's widget interface (its package root doesn't export the name). */
 export type IBaseWidget = NonNullable<LGraphNode['widgets']>[number];
 import { uploadImage, type InputSpecWire } from './api.js';
+import { addMultilineWidget } from './multiline-widget.js';
 
 export const CONTROL_MODES = ['fixed', 'increment', 'decrement', 'randomize'] as const;
 type ControlMode = (typeof CONTROL_MODES)[number];
@@ -124,7 +125,8 @@ export function addInputWidget(node: LGraphNode, name: string, spec: InputSpecWi
     return node.addWidget('toggle', name, Boolean(opts['default'] ?? false), noop, labels);
   }
   if (type === 'STRING') {
-    return node.addWidget('text', name, String(opts['default'] ?? ''), noop, { multiline: Boolean(opts['multiline']) });
+    if (opts['multiline']) return addMultilineWidget(node, name, String(opts['default'] ?? ''));
+    return node.addWidget('text', name, String(opts['default'] ?? ''), noop, {});
   }
   const values = comboValues(type, opts);
   const initial = String(opts['default'] ?? values[0] ?? '');

@@ -1,0 +1,197 @@
+/**
+ * The built-in web UI in headless Chromium against a real server: boot without console errors,
+ * queue a weight-free workflow and see its image, load a saved PNG by drag-and-drop, validation
+ * errors on nodes, live progress with queue/history actions, workflows saved through /userdata,
+ * and the default SD3.5 workflow turning into ComfyUI's own API prompt once its nodes exist.
+ * Screenshots go to test/artifacts/.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  buildWebUi,
+  chromiumMissingReason,
+  closeProgressGate,
+  graphNodeTypes,
+  importWorkflow,
+  openBrowser,
+  openEditor,
+  openProgressGate,
+  screenshot,
+  startUiServer,
+  uiWorkflow,
+  weightFreeWorkflow,
+  type BrowserSession,
+  type UiServer,
+} from './helpers.js';
+
+if (chromiumMissingReason) console.warn(`skipping browser tests: ${chromiumMissingReason}`);
+
+const progressWorkflow = uiWorkflow([{ id: 1, type: 'TestUiProgress', pos: [100, 100], widgets_values: [3] }], []);
+
+describe.skipIf(chromiumMissingReason !== null)('web UI', () => {
+  let server: UiServer;
+  let browser: BrowserSession;
+
+  beforeAll(async () => {
+    buildWebUi();
+    server = await startUiServer();
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  // Each test checks only its own console errors (a rejected prompt's 400 is logged by Chromium).
+  beforeEach(() => {
+    if (browser) browser.errors.length = 0;
+  });
+
+  it('boots without console errors and shows the default SD3.5 workflow with missing nodes marked', async () => {
+    const { page, errors } = browser;
+    await openEditor(page, server.url);
+    expect(await graphNodeTypes(page)).toEqual(expect.arrayContaining(['CheckpointLoaderSimple', 'KSampler', 'VAEDecode', 'SaveImage', 'EmptySD3LatentImage']));
+    await expect.poll(() => page.textContent('#messages')).toContain('KSampler');
+    expect(await page.evaluate('window.comfy8.graph._nodes.filter((n) => n.has_errors).length')).toBe(5);
+    expect(await page.locator('#library-tree .node-item[data-node-type="ImageInvert"]').count()).toBe(1);
+    await page.fill('#library-search', 'reverse colors');
+    expect(await page.locator('#library-tree .node-item').allTextContents()).toEqual(['Invert Image Colors']);
+    await page.click('#btn-queue');
+    await expect.poll(() => page.textContent('#messages')).toContain("Can't queue");
+    await screenshot(page, 'default-workflow');
+    expect(errors).toEqual([]);
+  });
+
+  it('queues a weight-free workflow and shows the saved image on the node and in the gallery', async () => {
+    const { page, errors } = browser;
+    await openEditor(page, server.url);
+    await importWorkflow(page, weightFreeWorkflow({ prefix: 'ui_run' }), 'weight-free.json');
+    expect(await graphNodeTypes(page)).toEqual(['EmptyImage', 'ImageInvert', 'SaveImage']);
+    await page.click('#btn-queue');
+    await page.waitForFunction(`[...document.querySelectorAll('#gallery img')].some((img) => img.complete && img.naturalWidth === 64)`);
+    await page.waitForFunction('window.comfy8.graph.getNodeById(3).images.some((i) => i.complete && i.naturalHeight === 48)');
+    expect(fs.readdirSync(path.join(server.base, 'output'))).toContain('ui_run_00001_.png');
+    await page.click('#tabs button[data-tab="history"]');
+    await page.waitForSelector('#history-list li[data-status="completed"]');
+    await screenshot(page, 'weight-free-run');
+    expect(errors).toEqual([]);
+  });
+
+  it('loads the graph embedded in a PNG saved by SaveImage when it is dropped on the canvas', async () => {
+    const { page } = browser;
+    const png = fs.readFileSync(path.join(server.base, 'output', 'ui_run_00001_.png'));
+    await openEditor(page, server.url);
+    await page.click('#btn-new');
+    expect(await graphNodeTypes(page)).toEqual([]);
+    // Page code is passed as text: the project's tsconfig has no DOM types.
+    const dataTransfer = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob('${png.toString('base64')}'), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'ui_run_00001_.png', { type: 'image/png' }));
+      return dt;
+    })()`);
+    await page.dispatchEvent('#graph-canvas', 'drop', { dataTransfer });
+    await expect.poll(() => graphNodeTypes(page)).toEqual(['EmptyImage', 'ImageInvert', 'SaveImage']);
+    expect(await page.evaluate('window.comfy8.graph.links.size')).toBe(2);
+    expect(await page.evaluate('window.comfy8.graph.getNodeById(1).widgets.map((w) => w.value)')).toEqual([64, 48, 1, 0x336699]);
+    await screenshot(page, 'png-dropped');
+  });
+
+  it('marks the node named in node_errors when the server rejects the prompt', async () => {
+    const { page } = browser;
+    await openEditor(page, server.url);
+    await importWorkflow(page, weightFreeWorkflow({ connectSave: false }), 'broken.json');
+    await page.click('#btn-queue');
+    await expect.poll(() => page.textContent('#messages')).toContain('Required input is missing');
+    expect(await page.evaluate('window.comfy8.graph.getNodeById(3).has_errors')).toBe(true);
+    expect(await page.evaluate('window.comfy8.graph.getNodeById(3).errorText')).toContain('images');
+    expect(await page.evaluate('window.comfy8.graph.getNodeById(1).has_errors')).toBe(false);
+    await screenshot(page, 'validation-error');
+  });
+
+  it('shows live progress and a preview, and cancels and deletes jobs from the panels', async () => {
+    const { page, errors } = browser;
+    closeProgressGate();
+    await openEditor(page, server.url);
+    await importWorkflow(page, progressWorkflow, 'progress.json');
+    await page.click('#btn-queue');
+    await page.waitForFunction(`document.querySelector('#progress-text').textContent.includes('1/3')`);
+    expect(await page.isHidden('#progress')).toBe(false);
+    expect(await page.evaluate('window.comfy8.graph.getNodeById(1).progress')).toBeCloseTo(1 / 3);
+    await page.waitForFunction('window.comfy8.receivedMessageTypes.includes("preview")');
+    await screenshot(page, 'progress');
+
+    await page.click('#btn-queue-front');
+    await page.waitForSelector('#queue-list li[data-status="pending"]');
+    await page.click('#queue-list li[data-status="pending"] .job-cancel');
+    await page.waitForSelector('#queue-list li[data-status="pending"]', { state: 'detached' });
+    expect(await page.locator('#queue-list li[data-status="in_progress"]').count()).toBe(1);
+
+    openProgressGate();
+    await page.waitForSelector('#progress', { state: 'hidden' });
+    await page.click('#tabs button[data-tab="history"]');
+    const completed = page.locator('#history-list li[data-status="completed"]');
+    await completed.first().waitFor();
+    const before = await page.locator('#history-list li').count();
+    await completed.first().locator('.job-delete').click();
+    await expect.poll(() => page.locator('#history-list li').count()).toBe(before - 1);
+    expect(errors).toEqual([]);
+  });
+
+  it('saves a workflow through /userdata in UI format 0.4 and opens it again', async () => {
+    const { page } = browser;
+    await openEditor(page, server.url);
+    await importWorkflow(page, weightFreeWorkflow(), 'to-save.json');
+    page.once('dialog', (d) => void d.accept('my flow'));
+    await page.click('#btn-save-as');
+    const file = path.join(server.base, 'user', 'default', 'workflows', 'my flow.json');
+    await expect.poll(() => fs.existsSync(file)).toBe(true);
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: number; nodes: { type: string }[]; links: unknown[] };
+    expect(saved.version).toBe(0.4);
+    expect(saved.nodes.map((n) => n.type).sort()).toEqual(['EmptyImage', 'ImageInvert', 'SaveImage']);
+    expect(saved.links).toEqual([
+      [1, 1, 0, 2, 0, 'IMAGE'],
+      [2, 2, 0, 3, 0, 'IMAGE'],
+    ]);
+    await page.click('#btn-new');
+    await page.click('#btn-open');
+    await page.click('#workflow-list li:has-text("my flow") button:has-text("Open")');
+    await expect.poll(() => graphNodeTypes(page)).toEqual(['EmptyImage', 'ImageInvert', 'SaveImage']);
+    expect(await page.textContent('#workflow-name')).toBe('my flow');
+  });
+});
+
+describe.skipIf(chromiumMissingReason !== null)('web UI with the SD3.5 node types present', () => {
+  let server: UiServer;
+  let browser: BrowserSession;
+
+  beforeAll(async () => {
+    buildWebUi();
+    server = await startUiServer({ sd35StandIns: true });
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("queues the default workflow as exactly ComfyUI's API prompt, then applies control-after-generate", async () => {
+    const { page, errors } = browser;
+    await openEditor(page, server.url);
+    expect(await page.evaluate('window.comfy8.graph._nodes.filter((n) => n.has_errors).length')).toBe(0);
+    const response = page.waitForResponse((r) => r.url().endsWith('/api/prompt') && r.request().method() === 'POST');
+    await page.click('#btn-queue');
+    const body = (await (await response).json()) as { prompt_id: string };
+    const job = (await (await fetch(`${server.url}/api/jobs/${body.prompt_id}`)).json()) as { workflow: { prompt: Record<string, { _meta?: unknown }> } };
+    const sent = job.workflow.prompt;
+    for (const node of Object.values(sent)) delete node._meta;
+    const expected = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'sd3.5-simple.api.json'), 'utf8')) as unknown;
+    expect(sent).toEqual(expected);
+    expect(await page.evaluate('window.comfy8.graph.getNodeById(3).widgets[0].value')).not.toBe(585483408983215);
+    await screenshot(page, 'default-workflow-with-nodes');
+    expect(errors).toEqual([]);
+  });
+});
