@@ -1,7 +1,7 @@
 /**
  * Resident memory of the MMDiT runner on a mid-size random model (SD3 layout, default 12 blocks,
  * D = 768, context 4096, pooled 2048: ≈ 0.26 B parameters, fp16 file ≈ 0.5 GB).
- * Run: npx tsx bench/mmdit-memory.ts [blocks, default 12] [precision fp8|fp32, default fp8]
+ * Run: npx tsx bench/mmdit-memory.ts [blocks = 12] [precision fp8|fp32 = fp8] [latent side = 32] [attention heads per chunk = all]
  *
  * Each measurement runs in a fresh child process: (1) first load — quantise and write the
  * `.fp8cache`, build the session, one denoise; (2) reload from the cache, one denoise. Printed:
@@ -66,14 +66,15 @@ function randn(shape: number[], seed: number): Tensor<'float32'> {
   return { dtype: 'float32', shape, data: Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 31 - 1)) };
 }
 
-async function child(file: string, precision: 'fp8' | 'fp32', cacheDir: string): Promise<void> {
+async function child(file: string, precision: 'fp8' | 'fp32', cacheDir: string, side: number, headsPerChunk?: number): Promise<void> {
   const before = rssMiB();
   const t0 = Date.now();
-  const runner = await MmditRunner.load(file, { precision, cacheDir, orderedDequantize: process.env.MMDIT_UNORDERED !== '1' });
+  const orderedDequantize = process.env.MMDIT_UNORDERED !== '1';
+  const runner = await MmditRunner.load(file, { precision, cacheDir, orderedDequantize, attentionHeadsPerChunk: headsPerChunk });
   const loaded = rssMiB();
   const loadS = (Date.now() - t0) / 1000;
   const t1 = Date.now();
-  await runner.denoise(randn([2, 16, 32, 32], 1), Float32Array.of(0.8, 0.8), randn([2, 77, 4096], 2), randn([2, 2048], 3));
+  await runner.denoise(randn([2, 16, side, side], 1), Float32Array.of(0.8, 0.8), randn([2, 77, 4096], 2), randn([2, 2048], 3));
   const ran = rssMiB();
   console.log(JSON.stringify({ reused: runner.cache.reused, before, loaded, ran, split: rssSplit(), peak: peakMiB(), loadS, runS: (Date.now() - t1) / 1000 }));
   await runner.release();
@@ -81,17 +82,19 @@ async function child(file: string, precision: 'fp8' | 'fp32', cacheDir: string):
 
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
-  if (mode === '--child') return child(rest[0], rest[1] as 'fp8' | 'fp32', rest[2]);
+  if (mode === '--child') return child(rest[0], rest[1] as 'fp8' | 'fp32', rest[2], Number(rest[3]), rest[4] ? Number(rest[4]) : undefined);
   const blocks = Number(mode ?? 12);
   const precision = (rest[0] ?? 'fp8') as 'fp8' | 'fp32';
+  const side = Number(rest[1] ?? 32);
+  const headsPerChunk = rest[2];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy8-mmdit-mem-'));
   try {
     const file = path.join(dir, 'mid.safetensors');
     const params = writeModel(file, config(blocks));
-    console.log(`model: ${blocks} blocks, D ${64 * blocks}, ${(params / 1e6).toFixed(1)} M params, fp16 file ${(fs.statSync(file).size / MiB).toFixed(0)} MiB, precision ${precision}, 2×16×32×32 latent, 77 tokens`);
+    console.log(`model: ${blocks} blocks, D ${64 * blocks}, ${(params / 1e6).toFixed(1)} M params, fp16 file ${(fs.statSync(file).size / MiB).toFixed(0)} MiB, precision ${precision}, 2×16×${side}×${side} latent, 77 tokens, attention heads per chunk ${headsPerChunk ?? 'all'}`);
     const self = fileURLToPath(import.meta.url);
     for (const phase of ['first load (quantise + write cache)', 'reload from cache']) {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', file, precision, dir], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', file, precision, dir, String(side), ...(headsPerChunk ? [headsPerChunk] : [])], { encoding: 'utf8' });
       const r = JSON.parse(out.trim().split('\n').pop() as string);
       const cache = fs.readdirSync(dir).find((f) => f.endsWith('.fp8cache')) as string;
       const cacheBytes = fs.statSync(path.join(dir, cache)).size;

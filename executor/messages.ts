@@ -104,7 +104,8 @@ export class ProgressRegistry {
     for (const [id, p] of this.nodes) {
       if (p.state === 'pending') continue;
       const { node_id, prompt_id, display_node_id, parent_node_id, real_node_id } = this.previewMeta(id);
-      nodes[id] = { value: p.value, max: p.max, state: p.state, node_id, prompt_id, display_node_id, parent_node_id, real_node_id };
+      // defineProperty: a node id "__proto__" must become an own key, not the object's prototype.
+      Object.defineProperty(nodes, id, { value: { value: p.value, max: p.max, state: p.state, node_id, prompt_id, display_node_id, parent_node_id, real_node_id }, enumerable: true, writable: true, configurable: true });
     }
     this.router.addressed('progress_state', { prompt_id: this.promptId, nodes });
   }

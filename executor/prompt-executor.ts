@@ -56,8 +56,9 @@ export class PromptExecutor {
     const outputs: Record<string, UiOutput> = {};
     const meta: Record<string, NodeMeta> = {};
     for (const [id, record] of run.uiOutputs!) {
-      outputs[id] = record.output;
-      meta[id] = record.meta;
+      // defineProperty: a node id "__proto__" must become an own key, not the object's prototype.
+      Object.defineProperty(outputs, id, { value: record.output, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(meta, id, { value: record.meta, enumerable: true, writable: true, configurable: true });
     }
     return { status: { status_str: success ? 'success' : 'error', completed: success, messages: router.statusMessages }, outputs, meta };
   }

@@ -119,7 +119,8 @@ async function validateOutput(run: ValidationRun, output: string): Promise<Verdi
 function collectNodeErrors(run: ValidationRun, output: string, nodeErrors: NodeErrors): void {
   for (const [id, verdict] of run.validated) {
     if (verdict.valid || verdict.errors.length === 0) continue;
-    nodeErrors[id] ??= { errors: verdict.errors, dependent_outputs: [], class_type: run.prompt[id]!.class_type };
-    nodeErrors[id].dependent_outputs.push(output);
+    // defineProperty, not `??=`: node ids like "__proto__" or "toString" must become own keys.
+    if (!Object.hasOwn(nodeErrors, id)) Object.defineProperty(nodeErrors, id, { value: { errors: verdict.errors, dependent_outputs: [], class_type: run.prompt[id]!.class_type }, enumerable: true, writable: true, configurable: true });
+    nodeErrors[id]!.dependent_outputs.push(output);
   }
 }

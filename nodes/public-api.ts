@@ -24,6 +24,8 @@ export { castTensor, decodeToFloat32, encodeFromFloat32, toFloat32, float16ToFlo
 export type { ExecutionContext, HiddenKind, InputOptions, InputSpec, InputTypes, Logger, NodeEnvironment, NodeReturn, PreviewImage } from './node-api.js';
 export { ExecutionBlocker, InterruptedError } from './node-api.js';
 export type { ComfyNodeClass, ComfyNodeFields, NanPolicy } from './plugins/declaration.js';
+/** The loader's own declaration check, for a pack's tests: throws naming pack, node and field. */
+export { readDeclaration as checkNodeClass } from './plugins/declaration.js';
 
 /** IMAGE: float32 [B, H, W, C], values 0..1. */
 export type Image = Tensor<'float32'>;

@@ -3,6 +3,7 @@
 // esbuild, which is already installed (tsx and vitest depend on it). No network, no CDN.
 //   node scripts/build-web.mjs            build once
 //   node scripts/build-web.mjs --watch    rebuild on change
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -36,7 +37,15 @@ export async function buildWeb({ watch = false } = {}) {
     console.log('comfy8: watching web/src for changes');
     return;
   }
-  await esbuild.build(webBuildOptions());
+  // Each file is written under a temporary name and renamed, so a page loading while another
+  // build runs (parallel test files) never reads a half-written bundle.
+  const result = await esbuild.build({ ...webBuildOptions(), write: false });
+  for (const file of result.outputFiles) {
+    fs.mkdirSync(path.dirname(file.path), { recursive: true });
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, file.contents);
+    fs.renameSync(tmp, file.path);
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -17,6 +17,14 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 
+// The built-in web UI (web/dist/, see web/README.md); the server still starts if this fails.
+try {
+  const { buildWeb } = await import('./build-web.mjs');
+  await buildWeb();
+} catch (err) {
+  console.warn(`comfy8: the web UI was not built: ${err instanceof Error ? err.message : err}`);
+}
+
 const child = spawn(process.execPath, [path.join(root, 'dist', 'server', 'main.js'), ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',

@@ -26,6 +26,8 @@ export interface ComfyApp {
   hub: WsHub;
   worker: PromptWorker;
   ctx: ServerContext;
+  /** Stops the worker (interrupting a running prompt), closes every socket, detaches from the log. */
+  close(): Promise<void>;
 }
 
 export function createApp(deps: AppDeps): ComfyApp {
@@ -40,7 +42,7 @@ export function createApp(deps: AppDeps): ComfyApp {
     terminalSize,
   });
   queue = new PromptQueue(deps.history ?? new MemoryHistoryStore(), () => hub.broadcastStatus());
-  deps.log.buffer.onEntries((entries) => hub.sendLogs(entries));
+  const detachLogs = deps.log.buffer.onEntries((entries) => hub.sendLogs(entries));
   const ctx: ServerContext = {
     ...deps,
     executor: deps.createExecutor(hub),
@@ -51,7 +53,12 @@ export function createApp(deps: AppDeps): ComfyApp {
     features,
   };
   const worker = new PromptWorker({ queue, executor: ctx.executor, interrupt: deps.interrupt, messenger: hub, log: deps.log, unloadModels: deps.unloadModels });
-  return { app: buildExpress(ctx), hub, worker, ctx };
+  const close = async () => {
+    await worker.stop();
+    await hub.close();
+    detachLogs();
+  };
+  return { app: buildExpress(ctx), hub, worker, ctx, close };
 }
 
 function buildExpress(ctx: ServerContext): Express {

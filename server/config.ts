@@ -30,6 +30,8 @@ export interface Config {
   readonly previewMethod: string;
   readonly previewSize: number;
   readonly cache: CachePolicyName;
+  /** `--cache-ram GB`: free RAM (bytes) the RAM-pressure cache keeps; null = the executor's default. */
+  readonly ramHeadroomBytes: number | null;
   readonly multiUser: boolean;
   readonly disableMetadata: boolean;
   readonly disableAllCustomNodes: boolean;
@@ -66,6 +68,7 @@ const DEFAULTS: Config = {
   previewMethod: 'none',
   previewSize: 512,
   cache: { kind: 'ram' },
+  ramHeadroomBytes: null,
   multiUser: false,
   disableMetadata: false,
   disableAllCustomNodes: false,
@@ -114,6 +117,7 @@ export function configFromParsed(parsed: ParsedArgs, argv: readonly string[], cw
     previewMethod: v['preview-method'] as string,
     previewSize: v['preview-size'] as number,
     cache: cachePolicy(parsed),
+    ramHeadroomBytes: ramHeadroom(v['cache-ram'] as number[] | null),
     multiUser: v['multi-user'] as boolean,
     disableMetadata: v['disable-metadata'] as boolean,
     disableAllCustomNodes: v['disable-all-custom-nodes'] as boolean,
@@ -136,6 +140,11 @@ function cachePolicy(parsed: ParsedArgs): CachePolicyName {
   if (given.has('cache-none')) return { kind: 'none' };
   if (given.has('cache-lru') && (values['cache-lru'] as number) > 0) return { kind: 'lru', size: values['cache-lru'] as number };
   return { kind: 'ram' };
+}
+
+function ramHeadroom(values: number[] | null): number | null {
+  const gb = values?.[0];
+  return gb !== undefined && gb > 0 ? Math.round(gb * 1024 ** 3) : null;
 }
 
 /** `KEY=VALUE` → value parsed as JSON when possible (`true`, `3`), else the string; bare KEY → true. */

@@ -2,6 +2,8 @@
  * The command-line entry: parse ComfyUI's flags, start the server, print ComfyUI's start-up lines.
  * The only module that listens (through startServer) or exits the process.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { CliError, helpText, parseCliArgs } from './cli-args.js';
 import { configFromParsed } from './config.js';
 import { serverFeatures } from './context.js';
@@ -34,6 +36,9 @@ async function main(argv: string[]): Promise<void> {
   if (missing) {
     log.error(`error: ${missing}`);
     process.exit(1);
+  }
+  if (config.frontEndRoot && !fs.existsSync(path.join(config.frontEndRoot, 'index.html'))) {
+    log.warn(`--front-end-root ${config.frontEndRoot} has no index.html; serving a placeholder page at /`);
   }
   let server;
   try {

@@ -11,14 +11,21 @@ export type PluginStartOptions = false | Pick<PluginLoadOptions, 'nanPolicy' | '
 
 export async function loadServerPlugins(config: Config, deps: AppDeps, opts: PluginStartOptions = {}): Promise<PluginLoadResult> {
   if (opts === false) return { packs: [], webDirs: {} };
-  const result = await loadPlugins({
-    ...opts,
-    roots: customNodeRoots(deps.env),
-    registry: deps.registry,
-    log: deps.log,
-    disableAll: config.disableAllCustomNodes,
-    whitelist: config.whitelistCustomNodes,
-  });
+  let result: PluginLoadResult;
+  try {
+    result = await loadPlugins({
+      ...opts,
+      roots: customNodeRoots(deps.env),
+      registry: deps.registry,
+      log: deps.log,
+      disableAll: config.disableAllCustomNodes,
+      whitelist: config.whitelistCustomNodes,
+    });
+  } catch (err) {
+    // Each pack already loads in its own try; this is the loader's own failure. Serve without packs.
+    deps.log.error('custom nodes: the plugin loader failed; starting without custom nodes:', err);
+    return { packs: [], webDirs: {} };
+  }
   deps.extensionWebDirs = { ...deps.extensionWebDirs, ...result.webDirs };
   return result;
 }

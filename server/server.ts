@@ -50,7 +50,8 @@ export function buildDeps(config: Config, opts: StartOptions = {}): AppDeps {
     log,
     interrupt: createInterruptFlag(),
     validate: (prompt, targets) => validatePrompt(prompt, registry, env, targets),
-    createExecutor: (events) => new PromptExecutor({ nodes: registry, env, cache: config.cache, events }),
+    createExecutor: (events) =>
+      new PromptExecutor({ nodes: registry, env, cache: config.cache, events, ramPressure: config.ramHeadroomBytes ? { headroomBytes: config.ramHeadroomBytes } : undefined }),
     history: opts.history,
   };
 }
@@ -58,7 +59,8 @@ export function buildDeps(config: Config, opts: StartOptions = {}): AppDeps {
 function listenOn(server: http.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    // Like asyncio, an IPv6 socket is IPv6-only, so `--listen` (0.0.0.0,::) binds both on one port.
+    server.listen({ port, host, ipv6Only: host.includes(':') }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
@@ -67,7 +69,7 @@ function listenOn(server: http.Server, port: number, host: string): Promise<numb
 
 export function displayUrl(config: Config, host: string, port: number): string {
   const scheme = config.tls ? 'https' : 'http';
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const shown = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host;
   return `${scheme}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
 }
 
@@ -92,8 +94,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   comfy.worker.start();
   const close = async () => {
-    await comfy.worker.stop();
-    await comfy.hub.close();
+    await comfy.close();
     for (const s of servers) s.closeAllConnections();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   };

@@ -14,7 +14,6 @@ Nothing here uses the HF tokenizer.json files the engine uses:
 Prompts come from a seeded generator (weights, escapes, malformed syntax, long prompts, unicode).
 """
 import gzip
-import html  # noqa: F401  (kept: OpenAI's basic_clean uses it with ftfy, which we do not reproduce)
 import json
 import math
 import os

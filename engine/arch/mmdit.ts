@@ -43,6 +43,12 @@ export interface MmditGraphOptions {
   debugOutputs?: boolean;
   /** Tie each FP8 dequantisation to its layer's input (default true; see ops-quant.ts oneAfter). */
   orderedDequantize?: boolean;
+  /**
+   * Heads per attention chunk (default: all heads at once). Chunks run one after another, so the
+   * [B, heads, L, L] scores exist for `attentionHeadsPerChunk` heads at a time; the math per head
+   * is unchanged. At 1024² (L ≈ 4.4k) all 38 heads of SD3.5 Large need ≈ 6 GB of scores per call.
+   */
+  attentionHeadsPerChunk?: number;
 }
 
 export const MMDIT_INPUTS = ['x', 'timesteps', 'context', 'y'] as const;
@@ -58,6 +64,7 @@ interface Ctx {
   p: MmditParams;
   cfg: MmditConfig;
   ordered: boolean;
+  headsPerChunk: number;
   /** float32 ones [D]: LayerNormalization needs a scale; SD3's norms have no affine. */
   lnOnes: Value;
 }
@@ -185,7 +192,22 @@ function preAttention(c: Ctx, stem: string, u: Value): Qkv {
 /** softmax(q·kᵀ/√64)·v, heads merged head-major: → [B, L, D]. */
 function attention(c: Ctx, a: Qkv): Value {
   const { g, cfg } = c;
-  const o = op.scaledDotProductAttention(g, a.q, a.k, a.v, { scale: 1 / Math.sqrt(cfg.headDim) }); // [B, heads, L, 64]
+  const scale = 1 / Math.sqrt(cfg.headDim);
+  const H = cfg.numHeads;
+  let o: Value; // [B, heads, L, 64]
+  if (c.headsPerChunk >= H) {
+    o = op.scaledDotProductAttention(g, a.q, a.k, a.v, { scale });
+  } else {
+    const sizes = Array.from({ length: Math.ceil(H / c.headsPerChunk) }, (_, i) => Math.min(c.headsPerChunk, H - i * c.headsPerChunk));
+    const [qs, ks, vs] = [a.q, a.k, a.v].map((t) => op.split(g, t, 1, { sizes })); // each chunk [B, h, L, 64]
+    const outs: Value[] = [];
+    for (let i = 0; i < sizes.length; i++) {
+      // q · 1, the 1 taken from the previous chunk's output: chunk i waits for chunk i−1 (ops-quant.ts oneAfter).
+      const q = i === 0 ? qs[i] : op.mul(g, qs[i], op.oneAfter(g, outs[i - 1]));
+      outs.push(op.scaledDotProductAttention(g, q, ks[i], vs[i], { scale })); // [B, h, L, 64]
+    }
+    o = op.concat(g, outs, 1);
+  }
   return op.reshape(g, op.transpose(g, o, [0, 2, 1, 3]), [0, 0, cfg.hiddenSize]); // [B, L, D]
 }
 
@@ -261,7 +283,9 @@ function unpatchify(c: Ctx, o: Value, grid: Value, x: Value): Value {
 export function defineMmdit(g: GraphBuilder, cfg: MmditConfig, params: MmditParams, opts: MmditGraphOptions = {}): void {
   const D = cfg.hiddenSize;
   const lnOnes = g.constant({ dtype: 'float32', shape: [D], data: new Float32Array(D).fill(1) }, 'ln_ones');
-  const c: Ctx = { g, p: params, cfg, ordered: opts.orderedDequantize ?? true, lnOnes };
+  const headsPerChunk = opts.attentionHeadsPerChunk ?? cfg.numHeads;
+  if (!Number.isInteger(headsPerChunk) || headsPerChunk < 1) throw new Error(`MMDiT: attentionHeadsPerChunk ${headsPerChunk}; give a whole number ≥ 1`);
+  const c: Ctx = { g, p: params, cfg, ordered: opts.orderedDequantize ?? true, headsPerChunk, lnOnes };
   const x = g.input('x', 'float32', ['batch', cfg.inChannels, 'height', 'width']);
   const t = g.input('timesteps', 'float32', ['batch']);
   const context = g.input('context', 'float32', ['batch', 'tokens', cfg.contextInChannels]);

@@ -27,6 +27,8 @@ export interface MmditRunnerOptions {
   debugOutputs?: boolean;
   /** Tie each FP8 dequantisation to its layer (default true; false only to measure what it saves). */
   orderedDequantize?: boolean;
+  /** Attention heads computed at a time (default: all); fewer bound the L×L scores' memory. */
+  attentionHeadsPerChunk?: number;
   /** Passed to createSession (device, threads, arena, log). */
   session?: Omit<SessionOptions, 'externalDataFolder' | 'name'>;
 }
@@ -109,7 +111,11 @@ export class MmditRunner {
       const { file, reused } = openWeightCache(ckpt, precision, cachePath);
       cacheFile = file;
       const g = new GraphBuilder('mmdit');
-      defineMmdit(g, ckpt.config, externalParams(g, file, path.basename(cachePath)), { debugOutputs: opts.debugOutputs, orderedDequantize: opts.orderedDequantize });
+      defineMmdit(g, ckpt.config, externalParams(g, file, path.basename(cachePath)), {
+        debugOutputs: opts.debugOutputs,
+        orderedDequantize: opts.orderedDequantize,
+        attentionHeadsPerChunk: opts.attentionHeadsPerChunk,
+      });
       const session = await createSession(g.toBytes(), { ...opts.session, name: `mmdit(${path.basename(list[0])})`, externalDataFolder: path.dirname(cachePath) });
       return new MmditRunner(ckpt.config, precision, { path: cachePath, reused }, session);
     } finally {

@@ -39,6 +39,9 @@ export function wrapPluginFailure(pack: string, node: string, err: unknown): Err
   const original = err instanceof Error ? err : new Error(String(err));
   const wrapped = new Error(`${nodeLabel(pack, node)}: ${original.message}`, { cause: original });
   wrapped.name = original.name && original.name !== 'Error' ? original.name : original.constructor?.name || 'Error';
-  if (original.stack) wrapped.stack = original.stack.replace(original.message, wrapped.message);
+  if (original.stack) {
+    const [, ...frames] = original.stack.split('\n');
+    wrapped.stack = [`${wrapped.name}: ${wrapped.message}`, ...frames.filter((line) => /^\s+at /.test(line))].join('\n');
+  }
   return wrapped;
 }

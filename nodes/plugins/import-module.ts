@@ -8,8 +8,8 @@
  *   strips the types; no type check). When the server itself runs from TypeScript sources (tsx,
  *   vitest) every pack loads that way, since the public API it imports is then a `.ts` file too.
  *   Plain `.js`/`.mjs` packs under the built server (`dist/`) use a native `import()`.
- * - Each import of a TypeScript entry gets a fresh module instance (tsx namespaces); native
- *   imports share Node's module cache, so a second server in the same process reuses them.
+ * - Modules are cached per process (Node's cache; one tsx namespace for all packs): a second
+ *   server in the same process reuses an already imported pack.
  */
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -37,20 +37,25 @@ function isTypeScript(file: string): boolean {
   return /\.[mc]?ts$/.test(file);
 }
 
-async function importWithTsx(url: string): Promise<Record<string, unknown>> {
-  let api: { tsImport(specifier: string, parent: string): Promise<Record<string, unknown>> };
-  try {
-    api = (await import('tsx/esm/api')) as typeof api;
-  } catch (err) {
-    throw new Error(`loading TypeScript needs the 'tsx' package (npm install tsx), or point package.json "main" at a compiled .js entry: ${(err as Error).message}`);
-  }
-  return api.tsImport(url, import.meta.url);
+type ScopedImport = (specifier: string, parentURL: string) => Promise<Record<string, unknown>>;
+let tsxImport: Promise<ScopedImport> | null = null;
+
+/** One tsx registration (namespace) for every pack, so hooks do not pile up per import. */
+function tsxImporter(): Promise<ScopedImport> {
+  tsxImport ??= import('tsx/esm/api').then(
+    (api) => api.register({ namespace: 'comfy8-custom-nodes' }).import as ScopedImport,
+    (err: unknown) => {
+      tsxImport = null;
+      throw new Error(`loading TypeScript needs the 'tsx' package (npm install tsx), or point package.json "main" at a compiled .js entry: ${(err as Error).message}`);
+    },
+  );
+  return tsxImport;
 }
 
 /** The module namespace of a pack's entry file. */
 export async function importPackEntry(file: string): Promise<Record<string, unknown>> {
   registerPublicApiAlias();
   const url = pathToFileURL(file).href;
-  if (RUNNING_FROM_SOURCE || isTypeScript(file)) return importWithTsx(url);
+  if (RUNNING_FROM_SOURCE || isTypeScript(file)) return (await tsxImporter())(url, import.meta.url);
   return (await import(url)) as Record<string, unknown>;
 }

@@ -86,6 +86,7 @@ function checkSlot(policy: CallPolicy, slot: number, value: unknown): void {
   const { decl } = policy;
   const type = decl.returnTypes[slot];
   const isList = decl.outputIsList?.[slot] === true;
+  if (value instanceof ExecutionBlocker) return;
   if (isList && !Array.isArray(value)) throw new PluginTypeError(decl.pack, decl.name, `output ${slot} (${String(type)}) is OUTPUT_IS_LIST and must be a list`);
   for (const v of isList ? (value as unknown[]) : [value]) {
     if (v instanceof ExecutionBlocker) continue;

@@ -161,7 +161,82 @@ describe.skipIf(chromiumMissingReason !== null)('web UI', () => {
     await expect.poll(() => graphNodeTypes(page)).toEqual(['EmptyImage', 'ImageInvert', 'SaveImage']);
     expect(await page.textContent('#workflow-name')).toBe('my flow');
   });
+  it('follows Reroutes, bypassed nodes and PrimitiveNodes and drops muted and note nodes when queueing', async () => {
+    const { page, errors } = browser;
+    await openEditor(page, server.url);
+    await importWorkflow(page, virtualNodesWorkflow(), 'virtual-nodes.json');
+    expect(await page.evaluate('window.comfy8.graph._nodes.filter((n) => n.has_errors).length')).toBe(0);
+    const response = page.waitForResponse((r) => r.url().endsWith('/api/prompt') && r.request().method() === 'POST');
+    await page.click('#btn-queue');
+    const { prompt_id } = (await (await response).json()) as { prompt_id: string };
+    await page.waitForFunction(`[...document.querySelectorAll('#gallery img')].some((img) => img.alt.startsWith('graph_rules') && img.complete && img.naturalWidth === 32)`);
+    const job = (await (await fetch(`${server.url}/api/jobs/${prompt_id}`)).json()) as { workflow: { prompt: Record<string, { _meta?: unknown }> } };
+    const sent = job.workflow.prompt;
+    for (const node of Object.values(sent)) delete node._meta;
+    expect(sent).toEqual({
+      '1': { class_type: 'EmptyImage', inputs: { width: 32, height: 48, batch_size: 1, color: 0 } },
+      '4': { class_type: 'SaveImage', inputs: { filename_prefix: 'graph_rules', images: ['1', 0] } },
+    });
+    await screenshot(page, 'virtual-nodes');
+    expect(errors).toEqual([]);
+  });
+
+  it('uploads an image for LoadImage through its upload button and shows it on the node', async () => {
+    const { page } = browser;
+    await openEditor(page, server.url);
+    await page.click('#btn-new');
+    await page.fill('#library-search', 'load image');
+    await page.click('#library-tree .node-item[data-node-type="LoadImage"]');
+    const point = (await page.evaluate(`(() => {
+      const { canvas, graph } = window.comfy8;
+      const node = graph._nodes.find((n) => n.type === 'LoadImage');
+      const upload = node.widgets.find((w) => w.name === 'upload');
+      const [x, y] = canvas.ds.convertOffsetToCanvas([node.pos[0] + node.size[0] / 2, node.pos[1] + upload.y + 10]);
+      const rect = canvas.canvas.getBoundingClientRect();
+      return { x: rect.left + x, y: rect.top + y };
+    })()`)) as { x: number; y: number };
+    const chooser = page.waitForEvent('filechooser');
+    await page.mouse.click(point.x, point.y);
+    await (await chooser).setFiles({ name: 'cat.png', mimeType: 'image/png', buffer: fs.readFileSync(path.join(server.base, 'output', 'ui_run_00001_.png')) });
+    await expect.poll(() => page.evaluate(`window.comfy8.graph._nodes.find((n) => n.type === 'LoadImage').widgets[0].value`)).toBe('cat.png');
+    expect(fs.existsSync(path.join(server.base, 'input', 'cat.png'))).toBe(true);
+    await page.waitForFunction(`window.comfy8.graph._nodes.find((n) => n.type === 'LoadImage').images.some((i) => i.complete && i.naturalWidth === 64)`);
+    await screenshot(page, 'load-image-upload');
+  });
+
+  it('stores settings through /settings and applies them after a reload', async () => {
+    const { page } = browser;
+    await openEditor(page, server.url);
+    await page.click('#btn-settings');
+    await page.selectOption('select[name="Comfy.LinkRenderMode"]', { label: 'Straight' });
+    const file = path.join(server.base, 'user', 'default', 'comfy.settings.json');
+    await expect.poll(() => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>)['Comfy.LinkRenderMode'] : undefined)).toBe(0);
+    await openEditor(page, server.url);
+    expect(await page.evaluate('window.comfy8.canvas.links_render_mode')).toBe(0);
+  });
 });
+
+/** EmptyImage (width from a PrimitiveNode) → Reroute → bypassed ImageInvert → SaveImage, plus a muted PreviewImage and a Note. */
+function virtualNodesWorkflow(): Record<string, unknown> {
+  return uiWorkflow(
+    [
+      { id: 1, type: 'EmptyImage', pos: [300, 100], widgets_values: [64, 48, 1, 0], inputs: [{ name: 'width', type: 'INT', link: 5, widget: { name: 'width' } } as never], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [1, 4] }] },
+      { id: 5, type: 'PrimitiveNode', pos: [20, 100], widgets_values: [32, 'fixed'], outputs: [{ name: 'INT', type: 'INT', links: [5], widget: { name: 'width' } } as never] },
+      { id: 2, type: 'Reroute', pos: [650, 100], widgets_values: [], inputs: [{ name: '', type: '*', link: 1 }], outputs: [{ name: '', type: 'IMAGE', links: [2] }] },
+      { id: 3, type: 'ImageInvert', pos: [780, 100], mode: 4, widgets_values: [], inputs: [{ name: 'image', type: 'IMAGE', link: 2 }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [3] }] },
+      { id: 4, type: 'SaveImage', pos: [1100, 100], widgets_values: ['graph_rules'], inputs: [{ name: 'images', type: 'IMAGE', link: 3 }], outputs: [{ name: 'IMAGE', type: 'IMAGE', links: [] }] },
+      { id: 6, type: 'PreviewImage', pos: [650, 300], mode: 2, widgets_values: [], inputs: [{ name: 'images', type: 'IMAGE', link: 4 }] },
+      { id: 7, type: 'Note', pos: [20, 300], widgets_values: ['a note'] },
+    ],
+    [
+      [1, 1, 0, 2, 0, 'IMAGE'],
+      [2, 2, 0, 3, 0, 'IMAGE'],
+      [3, 3, 0, 4, 0, 'IMAGE'],
+      [4, 1, 0, 6, 0, 'IMAGE'],
+      [5, 5, 0, 1, 0, 'INT'],
+    ],
+  );
+}
 
 describe.skipIf(chromiumMissingReason !== null)('web UI with the SD3.5 node types present', () => {
   let server: UiServer;

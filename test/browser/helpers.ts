@@ -160,6 +160,7 @@ interface WorkflowNodeSpec {
   id: number;
   type: string;
   pos: [number, number];
+  mode?: number;
   widgets_values: unknown[];
   inputs?: { name: string; type: string; link: number | null }[];
   outputs?: { name: string; type: string; links: number[] }[];

@@ -80,8 +80,12 @@ export async function startCompatServer(overrides: Partial<Config> = {}): Promis
   };
 }
 
-/** One agent for every request of a test file: keep-alive, a bounded number of sockets. */
-export const keepAliveAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+/**
+ * One agent for every request of a test file: keep-alive, a bounded number of sockets. Idle
+ * sockets are dropped after 4 s, before the server's 5 s keep-alive timeout can close one just as
+ * a request goes out on it (which would surface as ECONNRESET, a client-side race).
+ */
+export const keepAliveAgent = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: 4000 });
 
 export interface HttpReply {
   status: number;

@@ -192,7 +192,8 @@ describe('basic_api_example.py', () => {
   });
 
   test('a JSON body with no Content-Type at all, or text/plain, is parsed the same', async () => {
-    for (const headers of [{}, { 'Content-Type': 'text/plain;charset=UTF-8' }]) {
+    const headerSets: Array<Record<string, string>> = [{}, { 'Content-Type': 'text/plain;charset=UTF-8' }];
+    for (const headers of headerSets) {
       const body = Buffer.from(JSON.stringify({ prompt: { '1': { class_type: 'EmptyImage', inputs: { width: 2, height: 2, batch_size: 1, color: 7 } }, '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } } }));
       const res = await httpJson(`${t.url}/prompt`, { body, headers });
       expect(res.status, JSON.stringify(headers)).toBe(200);

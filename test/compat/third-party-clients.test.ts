@@ -188,7 +188,8 @@ describe('@saintno/comfyui-sdk', () => {
     expect(other && other.info.filename).toBe('cat (1).png');
     const nested = await api.uploadImage(red, 'dog.png', { subfolder: 'pets', override: true });
     expect(nested && nested.info).toMatchObject({ filename: 'dog.png', subfolder: 'pets', type: 'input' });
-    const back = await decodePng(await (await api.getImage(nested && nested.info)).arrayBuffer());
+    if (!nested) throw new Error('upload of pets/dog.png failed');
+    const back = await decodePng(await (await api.getImage(nested.info)).arrayBuffer());
     expect(distinctRgb(back)).toEqual(['255,0,0']);
   });
 
@@ -229,7 +230,7 @@ describe('@saintno/comfyui-sdk', () => {
       if (type === 'progress') openCompatGate(gate);
       return on(type, callback, options);
     }) as typeof api.on;
-    const workflow = { '1': { class_type: 'CompatGatedProgress', inputs: { gate: 'sdk-progress', steps: 2 } } };
+    const workflow = { '1': { class_type: 'CompatGatedProgress', inputs: { gate: 'sdk-progress', steps: 2 }, _meta: { title: 'progress' } } };
     const builder = new PromptBuilder(workflow, ['steps'], ['text']).setInputNode('steps', '1.inputs.steps').setOutputNode('text', '1').input('steps', 4);
     const done = await runHeld(new CallWrapper(api, builder))
       .onStart(() => (started = true))
@@ -241,13 +242,13 @@ describe('@saintno/comfyui-sdk', () => {
 
     gate = 'sdk-fail';
     const failures: Error[] = [];
-    const failing = new PromptBuilder({ '1': { class_type: 'CompatGatedProgress', inputs: { gate, steps: 1, fail: 'sdk-boom' } } }, [], ['out']).setOutputNode('out', '1');
+    const failing = new PromptBuilder({ '1': { class_type: 'CompatGatedProgress', inputs: { gate, steps: 1, fail: 'sdk-boom' }, _meta: { title: 'fail' } } }, [], ['out']).setOutputNode('out', '1');
     await expect(runHeld(new CallWrapper(api, failing)).onFailed((e) => failures.push(e)).run()).resolves.toBe(false);
     api.on = on;
     expect(failures.map((e) => e.name)).toEqual(['CustomEventError']);
     expect(failures[0]!.cause).toMatchObject({ exception_message: expect.stringMatching(/^sdk-boom/), node_id: '1', node_type: 'CompatGatedProgress' });
 
-    const invalid = new PromptBuilder({ '1': { class_type: 'NoSuchNode', inputs: {} } }, [], ['out']).setOutputNode('out', '1');
+    const invalid = new PromptBuilder({ '1': { class_type: 'NoSuchNode', inputs: {}, _meta: { title: 'missing' } } }, [], ['out']).setOutputNode('out', '1');
     const enqueueErrors: Error[] = [];
     await new CallWrapper(api, invalid).onFailed((e) => enqueueErrors.push(e)).run();
     expect(enqueueErrors[0]!.name).toBe('EnqueueFailedError');
@@ -288,9 +289,9 @@ function runHeld<W extends { onPending(fn: (promptId?: string) => void): W }>(wr
 
 function loadInvertSave(image: string) {
   const workflow = {
-    '1': { class_type: 'LoadImage', inputs: { image: '' } },
-    '2': { class_type: 'ImageInvert', inputs: { image: ['1', 0] } },
-    '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'saintno' } },
+    '1': { class_type: 'LoadImage', inputs: { image: '' }, _meta: { title: 'Load Image' } },
+    '2': { class_type: 'ImageInvert', inputs: { image: ['1', 0] }, _meta: { title: 'Invert Image' } },
+    '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'saintno' }, _meta: { title: 'Save Image' } },
   };
   return new PromptBuilder(workflow, ['image'], ['images']).setInputNode('image', '1.inputs.image').setOutputNode('images', '3').input('image', image);
 }

@@ -1,29 +1,30 @@
 import { test } from 'vitest';
-import { httpJson, startTestServer } from './compat-helpers.js';
+import { gatePrompt, httpJson, openGate, startTestServer } from './compat-helpers.js';
 
-function chain(n: number) {
-  const prompt: Record<string, unknown> = { '0': { class_type: 'EmptyImage', inputs: { width: 1, height: 1, batch_size: 1, color: 0 } } };
-  for (let i = 1; i <= n; i++) prompt[String(i)] = { class_type: 'ImageInvert', inputs: { image: [String(i - 1), 0] } };
-  prompt['out'] = { class_type: 'PreviewImage', inputs: { images: [String(n), 0] } };
-  return { prompt };
-}
-function ring(n: number) {
-  const prompt: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) prompt[String(i)] = { class_type: 'PreviewImage', inputs: { images: [String((i + 1) % n), 0] } };
-  return { prompt };
-}
-function saveRing(n: number) {
-  const prompt: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) prompt[String(i)] = { class_type: 'SaveImage', inputs: { images: [String((i + 1) % n), 0], filename_prefix: 'r' } };
-  return { prompt };
-}
-test('debug', { timeout: 600_000 }, async () => {
+test('debug', { timeout: 60_000 }, async () => {
   const t = await startTestServer();
-  for (const [name, body] of [['chain200', chain(200)], ['chain1000', chain(1000)], ['chain2000', chain(2000)], ['chain5000', chain(5000)], ['ring500', ring(500)], ['ring1000', ring(1000)], ['ring1780', ring(1780)], ['saveRing300', saveRing(300)], ['saveRing1000', saveRing(1000)]] as const) {
-    const t0 = performance.now();
-    let s = '';
-    try { const r = await httpJson(`${t.url}/prompt`, { body, agent: false }); s = `${r.status} ${r.body.length}B ${r.body.toString().slice(0, 250)}`; } catch (e) { s = String(e); }
-    console.log(`${name}: ${(performance.now() - t0).toFixed(0)}ms ${s}`);
+  await httpJson(`${t.url}/prompt`, { body: { prompt: gatePrompt('dbg') } });
+  for (const depth of [900, 5000, 20000]) {
+    const deep = '['.repeat(depth) + ']'.repeat(depth);
+    const body = `{"prompt": {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}}, "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}, "extra_data": ${deep}}`;
+    const r = await httpJson(`${t.url}/prompt`, { body: Buffer.from(body) });
+    const q = await httpJson(`${t.url}/queue`);
+    const h = await httpJson(`${t.url}/api/jobs?limit=10`);
+    console.log(`depth ${depth}: POST ${r.status}; GET /queue ${q.status} ${q.body.toString().slice(0, 120)}; jobs ${h.status} ${h.body.toString().slice(0, 80)}`);
+    await httpJson(`${t.url}/queue`, { body: { clear: true } });
   }
+  for (const depth of [5000, 20000]) {
+    const deep = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const body = `{"client_id": "x", "prompt": {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}, "_meta": ${deep}}, "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}}`;
+    const r = await httpJson(`${t.url}/prompt`, { body: Buffer.from(body) });
+    const q = await httpJson(`${t.url}/queue`);
+    console.log(`meta depth ${depth}: POST ${r.status}; GET /queue ${q.status} ${q.body.toString().slice(0, 120)}`);
+  }
+  openGate('dbg');
+  await new Promise((r) => setTimeout(r, 1500));
+  const h = await httpJson(`${t.url}/history`);
+  console.log(`history after run: ${h.status} ${h.body.toString().slice(0, 200)}`);
+  const q = await httpJson(`${t.url}/queue`);
+  console.log(`queue after run: ${q.status} ${q.body.toString().slice(0, 200)}`);
   await t.close();
 });

@@ -116,3 +116,23 @@ describe('SD3 conditioning rules', () => {
     expect(emptyTokensFor('t5xxl', 4)).toEqual([1, 0, 0, 0]);
   });
 });
+
+describe('finding the text encoders', () => {
+  it('probes an all-in-one checkpoint and standalone files', async () => {
+    const { detectSd3TextEncoders, detectTextEncoderFileKind } = await import('../../engine/models/sd3-text-encoders.js');
+    expect(detectSd3TextEncoders(files.path('sd3_tiny_incl_clips_t5.safetensors'))).toEqual({ clipL: true, clipG: true, t5: true, t5Dtype: 'float16', t5ScaledFp8: true });
+    expect(['clip_l', 'clip_g', 't5xxl_fp16', 't5xxl_fp8_e4m3fn', 'sd3_tiny_incl_clips_t5'].map((n) => detectTextEncoderFileKind(files.path(`${n}.safetensors`)))).toEqual([
+      'clip_l', 'clip_g', 't5xxl', 't5xxl', undefined,
+    ]);
+  });
+  it('loadSd3TextEncoders from the checkpoint gives the same conditioning as the standalone files', async () => {
+    const { loadSd3TextEncoders } = await import('../../engine/models/sd3-text-encoders.js');
+    const fromCkpt = await loadSd3TextEncoders([files.path('sd3_tiny_incl_clips_t5.safetensors')], { clip: { cacheDir: files.dir }, t5: { cacheDir: files.dir } });
+    const tokens = tokenizeSd3(tokenizers, 'a photo of a (red:1.3) cat');
+    const a = await encodeSd3(fromCkpt, tokens, widths);
+    const b = await encodeSd3(all, tokens, widths);
+    expect(relL2(a.context.data, b.context.data)).toBeLessThanOrEqual(1e-6);
+    expect(relL2(a.pooled.data, b.pooled.data)).toBeLessThanOrEqual(1e-6);
+    for (const e of Object.values(fromCkpt)) await e?.release();
+  });
+});

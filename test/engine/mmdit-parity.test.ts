@@ -155,3 +155,18 @@ describe('fp8 mode computes exactly with its quantised weights', () => {
     await Promise.all([fp8.release(), fp32.release()]);
   });
 });
+
+describe('attention in head chunks', () => {
+  it('attentionHeadsPerChunk 1 gives the all-heads result (same math, one head at a time)', async () => {
+    const v = manifest.variants[1];
+    const golden = readGolden(v);
+    const g = (k: string) => golden.get(`b1-12x10/input.${k}`) as Tensor<'float32'>;
+    const feeds = { x: g('x'), timesteps: g('timestep'), context: g('context'), y: g('y') };
+    const chunked = await MmditRunner.load(checkpointFile(v), { precision: 'fp32', cacheDir: dir, attentionHeadsPerChunk: 1 });
+    const whole = await MmditRunner.load(checkpointFile(v), { precision: 'fp32', cacheDir: dir });
+    expect(diff((await chunked.forward(feeds)).out, (await whole.forward(feeds)).out).maxAbs).toBeLessThanOrEqual(1e-6);
+    expect(diff((await chunked.forward(feeds)).out, golden.get('b1-12x10/out') as Tensor).relL2).toBeLessThanOrEqual(FP32_TOL);
+    await Promise.all([chunked.release(), whole.release()]);
+    await expect(MmditRunner.load(checkpointFile(v), { cacheDir: dir, attentionHeadsPerChunk: 0 })).rejects.toThrow(/attentionHeadsPerChunk 0/);
+  });
+});

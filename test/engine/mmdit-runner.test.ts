@@ -160,6 +160,13 @@ describe('MmditRunner: broken checkpoints and bad calls', () => {
     await expect(MmditRunner.load(file, { cacheDir: dir })).rejects.toThrow(/'joint_blocks\.1\.x_block\.mlp\.fc2\.weight' has shape \[128, 256\], expected \[128, 512\]/);
   });
 
+  it('an unwritable cache location says where and what to do', async () => {
+    const file = write('no-cache-dir.safetensors', tensors);
+    await expect(MmditRunner.load(file, { cacheDir: path.join(dir, 'missing', 'folder') })).rejects.toThrow(
+      /MMDiT weight cache '.*missing\/folder\/no-cache-dir-.*\.mmdit-fp8\.fp8cache'.*\(pass cacheDir/,
+    );
+  });
+
   it('an unknown precision and a sigma count that fits no batch', async () => {
     const file = write('ok.safetensors', tensors);
     await expect(MmditRunner.load(file, { precision: 'int4' as never })).rejects.toThrow(/precision 'int4'; valid: fp8, fp32/);

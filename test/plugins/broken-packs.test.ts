@@ -129,6 +129,20 @@ describe('running plugin nodes', () => {
     expect(uiJson(lazy, '3')).toEqual({ picked: 'B', other: null });
   });
 
+  it('honours INPUT_IS_LIST / OUTPUT_IS_LIST, and an ExecutionBlocker from the pack\'s own import of comfy8/node-api', async () => {
+    const lists = await runPrompt(t.url, {
+      '1': { class_type: 'SplitWords', inputs: { text: 'red green blue' } },
+      '2': { class_type: 'JoinWords', inputs: { words: ['1', 0] } },
+    });
+    expect(uiJson(lists, '2')).toEqual({ joined: 'red+green+blue', zeros: 2 });
+    const blocked = await runPrompt(t.url, {
+      '1': { class_type: 'Blocker', inputs: { text: 'x' } },
+      '2': { class_type: 'Echo', inputs: { text: ['1', 0] } },
+    });
+    expect(blocked.types).toContain('execution_success');
+    expect(blocked.outputs['2']).toBeUndefined();
+  });
+
   it('calls VALIDATE_INPUTS with the inputs it destructures, and IS_CHANGED NaN re-runs the node', async () => {
     const bad = await request(t.url).post('/prompt').send({ prompt: { '1': { class_type: 'EvenOnly', inputs: { n: 3 } } } });
     expect(bad.status).toBe(400);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { runPrompt, startPluginServer, uiJson, type PluginServer } from './helpers.js';
-import { GOOD_PACK, WEB_PACK } from './packs.js';
+import { GOOD_PACK, MISBEHAVING_PACK, WEB_PACK } from './packs.js';
 
 const CJS_PACK = {
   'package.json': JSON.stringify({ name: 'cjs-pack', main: 'lib/main.cjs' }),
@@ -88,6 +88,19 @@ describe('input protection', () => {
       expect(uiJson(run, '3')).toEqual({ mean: 0.25 });
     } finally {
       await open.close();
+    }
+  });
+});
+
+describe('the server-wide NaN policy', () => {
+  it('warn lets a NaN output through with a log line naming pack, node and element', async () => {
+    const s = await startPluginServer({ packs: { misbehaving: MISBEHAVING_PACK }, plugins: { nanPolicy: 'warn' } });
+    try {
+      const run = await runPrompt(s.url, { '1': { class_type: 'ReturnsNaN', inputs: { x: 0 } } });
+      expect(run.types).toContain('execution_success');
+      expect(s.logText()).toContain('[custom_nodes.misbehaving] ReturnsNaN: output 0 (LATENT) holds a non-finite value: samples element 1 of float32 [1, 1, 1, 2]');
+    } finally {
+      await s.close();
     }
   });
 });

@@ -8,6 +8,7 @@ const js = (code: string): PackFiles => ({ 'index.js': code });
 
 /** Nodes that work; a probe reports what it received as UI text (JSON). */
 export const GOOD_PACK = js(`
+import { ExecutionBlocker, zeros } from 'comfy8/node-api';
 export class Echo {
   static INPUT_TYPES() { return { required: { text: ['STRING', { default: 'hi' }] } }; }
   static RETURN_TYPES = ['STRING'];
@@ -99,7 +100,31 @@ export class AlwaysRuns {
   static IS_CHANGED() { return NaN; }
   run() { calls += 1; return { ui: { text: [JSON.stringify({ calls })] }, result: [calls] }; }
 }
-export const NODE_CLASS_MAPPINGS = { EvenOnly, AlwaysRuns, Echo, AsyncAdd, ImageMean, MutateInPlace, Fp8LatentSource, GuardedLatentProbe, Fp8LatentProbe, Fp32LatentProbe };
+/** OUTPUT_IS_LIST: one STRING per word. */
+export class SplitWords {
+  static INPUT_TYPES() { return { required: { text: ['STRING', { default: 'a b' }] } }; }
+  static RETURN_TYPES = ['STRING'];
+  static OUTPUT_IS_LIST = [true];
+  static FUNCTION = 'split';
+  split({ text }) { return [text.split(' ')]; }
+}
+/** INPUT_IS_LIST: gets every word at once. */
+export class JoinWords {
+  static INPUT_TYPES() { return { required: { words: ['STRING', { forceInput: true }] } }; }
+  static RETURN_TYPES = [];
+  static INPUT_IS_LIST = true;
+  static FUNCTION = 'join';
+  static OUTPUT_NODE = true;
+  join({ words }) { return { ui: { text: [JSON.stringify({ joined: words.join('+'), zeros: zeros('float32', [2]).data.length })] } }; }
+}
+/** Blocks its consumers, with the pack's own import of ExecutionBlocker. */
+export class Blocker {
+  static INPUT_TYPES() { return { required: { text: ['STRING', { default: 'x' }] } }; }
+  static RETURN_TYPES = ['STRING'];
+  static FUNCTION = 'block';
+  block() { return [new ExecutionBlocker(null)]; }
+}
+export const NODE_CLASS_MAPPINGS = { SplitWords, JoinWords, Blocker, EvenOnly, AlwaysRuns, Echo, AsyncAdd, ImageMean, MutateInPlace, Fp8LatentSource, GuardedLatentProbe, Fp8LatentProbe, Fp32LatentProbe };
 export const NODE_DISPLAY_NAME_MAPPINGS = { Echo: 'Echo (plugin)' };
 `);
 

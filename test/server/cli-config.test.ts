@@ -43,7 +43,8 @@ describe('command-line flags', () => {
     expect(configFromArgs(['--cache-classic'], cwd).cache).toEqual({ kind: 'classic' });
     expect(configFromArgs(['--high-ram'], cwd).cache).toEqual({ kind: 'classic' });
     expect(configFromArgs(['--cache-none'], cwd).cache).toEqual({ kind: 'none' });
-    expect(configFromArgs(['--cache-ram', '4'], cwd).cache).toEqual({ kind: 'ram' });
+    expect(configFromArgs(['--cache-ram', '4'], cwd)).toMatchObject({ cache: { kind: 'ram' }, ramHeadroomBytes: 4 * 1024 ** 3 });
+    expect(configFromArgs(['--cache-ram'], cwd)).toMatchObject({ cache: { kind: 'ram' }, ramHeadroomBytes: null });
     expect(configFromArgs(['--verbose'], cwd).logLevel).toBe('DEBUG');
     expect(configFromArgs(['--verbose', 'WARNING'], cwd).logLevel).toBe('WARNING');
     expect(configFromArgs(['--max-upload-size', '1.5'], cwd).maxUploadBytes).toBe(1572864);
@@ -103,6 +104,12 @@ describe('main.ts as a process', () => {
     expect(r.stderr).toContain('unrecognized arguments: --bogus');
   });
 
+  it('exits 1 when --user-directory does not exist', () => {
+    const r = tsx(['--user-directory', '/nonexistent/comfy8-users', '--port', '0']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('--user-directory /nonexistent/comfy8-users does not exist');
+  });
+
   it('prints help with exit 0', () => {
     const r = tsx(['--help']);
     expect(r.status).toBe(0);
@@ -123,6 +130,9 @@ describe('main.ts as a process', () => {
       expect(ok.status).toBe(0);
       expect(ok.stderr).toContain(`To see the GUI go to: http://127.0.0.1:${port}`);
       expect(fs.existsSync(path.join(base, 'output'))).toBe(true);
+      const both = tsx(['--listen', '--port', String(port), '--base-directory', base, '--quick-test-for-ci']);
+      expect(both.status).toBe(0);
+      expect(both.stderr).toContain(`To see the GUI go to: http://127.0.0.1:${port}\nTo see the GUI go to: http://[::]:${port}`);
     } finally {
       fs.rmSync(base, { recursive: true, force: true });
     }

@@ -86,7 +86,8 @@ export interface TestServer {
 
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy8-server-'));
-  const config = createConfig({ listen: ['127.0.0.1'], port: 0, baseDirectory: base, ...overrides });
+  // An empty web root by default, so tests don't depend on what the project's web/ holds.
+  const config = createConfig({ listen: ['127.0.0.1'], port: 0, baseDirectory: base, frontEndRoot: path.join(base, 'web'), ...overrides });
   const registry = createBuiltinRegistry();
   registry.registerAll(stubNodes);
   const server = await startServer(config, { registry, log: createLogger({ silent: true, level: 'DEBUG' }) });

@@ -145,11 +145,19 @@ describe('boot routes of §6', () => {
 
 describe('static web root', () => {
   it('serves a placeholder index with no-store headers, and a --front-end-root build with cache rules', async () => {
-    const index = await request(t.url).get('/');
-    expect(index.status).toBe(200);
-    expect(index.text).toContain('Comfy8');
-    expect(index.headers['cache-control']).toBe('no-store, must-revalidate');
-    expect(index.headers['pragma']).toBe('no-cache');
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy8-empty-web-'));
+    const e = await startTestServer({ frontEndRoot: empty });
+    try {
+      const index = await request(e.url).get('/');
+      expect(index.status).toBe(200);
+      expect(index.text).toContain('no frontend is installed');
+      expect(index.headers['cache-control']).toBe('no-store, must-revalidate');
+      expect(index.headers['pragma']).toBe('no-cache');
+      expect(index.headers['expires']).toBe('0');
+    } finally {
+      await e.close();
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
 
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy8-web-'));
     fs.writeFileSync(path.join(root, 'index.html'), '<html>frontend</html>');

@@ -7,6 +7,7 @@ import { ApiError, ComfySocket, getJson, postJson, type NodeError, type ObjectIn
 import { graphToPrompt, missingNodeTypes } from './graph-to-prompt.js';
 import { clearMessages, showMessage } from './messages.js';
 import { ComfyNode, registerNodeTypes } from './node-types.js';
+import { registerVirtualNodes } from './virtual-nodes.js';
 import { applyControlWidgets } from './widgets.js';
 import defaultWorkflow from '../default-workflow.json';
 
@@ -39,6 +40,7 @@ export class ComfyApp {
     const [info, settings] = await Promise.all([getJson<ObjectInfo>('/object_info'), getJson<Record<string, unknown>>('/settings').catch(() => ({}))]);
     this.objectInfo = info;
     this.settings = settings ?? {};
+    registerVirtualNodes();
     registerNodeTypes(info);
     this.socket.connect();
     const saved = localStorage.getItem(LOCAL_WORKFLOW_KEY);
@@ -65,6 +67,7 @@ export class ComfyApp {
 
   /** Loads a UI workflow; node types the server lacks stay as marked placeholders. */
   loadWorkflow(data: WorkflowJson, name: string | null): void {
+    clearMessages('error');
     this.graph.clear();
     this.graph.configure(data as never);
     this.restoreView(data);
@@ -81,11 +84,17 @@ export class ComfyApp {
       this.canvas.ds.offset = [ds.offset[0], ds.offset[1]];
       return;
     }
+    // boundingRect is only refreshed while drawing; refresh it for nodes that were never drawn.
+    const ctx = this.canvas.canvas.getContext('2d');
+    if (ctx) for (const node of this.graph._nodes) node.updateArea(ctx);
     const bounds = createBounds(this.graph._nodes, 40);
     if (!bounds) return this.canvas.ds.reset();
-    this.canvas.ds.fitToBounds(bounds, { zoom: 0.9 });
+    const [x, y, w, h] = bounds;
+    const { width, height } = this.canvas.canvas;
     // Small graphs stay at 100% rather than being blown up to fill the view.
-    if (this.canvas.ds.scale > 1) this.canvas.ds.changeScale(1, [this.canvas.canvas.width / 2, this.canvas.canvas.height / 2]);
+    const scale = Math.max(0.1, Math.min(1, (0.9 * width) / w, (0.9 * height) / h));
+    this.canvas.ds.scale = scale;
+    this.canvas.ds.offset = [width / (2 * scale) - (x + w / 2), height / (2 * scale) - (y + h / 2)];
   }
 
   private markMissingNodes(data: WorkflowJson): void {
@@ -192,6 +201,7 @@ export class ComfyApp {
     const mode = this.settings['Comfy.LinkRenderMode'];
     this.canvas.links_render_mode = typeof mode === 'number' ? mode : LiteGraph.SPLINE_LINK;
     this.canvas.show_info = this.settings['Comfy.Graph.CanvasInfo'] !== false;
+    this.canvas.low_quality_zoom_threshold = 0.45;
     this.canvas.setDirty(true, true);
   }
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { tensor, type Image } from '../../../nodes/public-api.js';
+import { checkNodeClass, tensor, type Image } from 'comfy8/node-api';
 import { adjustImage, autoLevels, gaussianKernel, sharpenImage } from '../adjust.js';
 import { C8ImageSharpen, NODE_CLASS_MAPPINGS } from '../index.js';
-import { readDeclaration } from '../../../nodes/plugins/index.js';
 
 const image = (values: number[], shape: [number, number, number, number]): Image => tensor('float32', shape, Float32Array.from(values));
 const values = (t: Image) => Array.from(t.data, (v) => Math.round(v * 1e5) / 1e5);
@@ -76,7 +75,7 @@ describe('autoLevels', () => {
 describe('declarations', () => {
   it('pass the loader checks', () => {
     for (const [name, cls] of Object.entries(NODE_CLASS_MAPPINGS)) {
-      expect(readDeclaration('comfy8-image-adjust', name, cls)).toMatchObject({ name, category: 'image/adjust', returnTypes: ['IMAGE'] });
+      expect(checkNodeClass('comfy8-image-adjust', name, cls)).toMatchObject({ name, category: 'image/adjust', returnTypes: ['IMAGE'] });
     }
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { castTensor, tensor, type Latent, type Tensor } from '../../../nodes/public-api.js';
-import { readDeclaration } from '../../../nodes/plugins/index.js';
+import { castTensor, checkNodeClass, tensor, type Latent, type Tensor } from 'comfy8/node-api';
 import { blend, standardize, statsText, summarize } from '../latent-math.js';
 import { C8LatentBlend, C8LatentCast, C8LatentNormalize, C8LatentStats, NODE_CLASS_MAPPINGS } from '../index.js';
 
@@ -43,7 +42,7 @@ describe('latent math', () => {
 describe('nodes', () => {
   it('declare FP8 support and pass the loader checks', () => {
     for (const [name, cls] of Object.entries(NODE_CLASS_MAPPINGS)) {
-      expect(readDeclaration('comfy8-latent-tools', name, cls)).toMatchObject({ name, acceptsFp8: true, category: 'latent/tools' });
+      expect(checkNodeClass('comfy8-latent-tools', name, cls)).toMatchObject({ name, acceptsFp8: true, category: 'latent/tools' });
     }
   });
 
