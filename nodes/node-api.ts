@@ -78,6 +78,55 @@ export interface NodeEnvironment {
   /** `--preview-size`, default 512. */
   readonly previewSize: number;
   readonly log: Logger;
+  /** Loaded model parts (MMDiT, text encoders, VAE) shared by every loader node; absent in bare tests. */
+  readonly models?: ModelStore;
+}
+
+/**
+ * A loadable model part: `key` names what is loaded (file paths + precision/options), so two
+ * loaders asking for the same key share one load.
+ */
+export interface ModelPartSpec<T> {
+  readonly key: string;
+  /** For logs and errors, e.g. `mmdit sd3.5_medium.safetensors (fp8)`. */
+  readonly label: string;
+  load(): Promise<LoadedModelPart<T>>;
+}
+
+export interface LoadedModelPart<T> {
+  readonly value: T;
+  /** Resident bytes the part holds (its weights), for the RAM budget. */
+  readonly bytes: number;
+  release(): Promise<void> | void;
+}
+
+/** A part in use: it is not evicted until every lease on it is released. */
+export interface ModelLease<T> {
+  readonly value: T;
+  release(): void;
+}
+
+/** Precision policy from the command line (server/precision-flags.ts). */
+export interface ModelPrecisionPolicy {
+  /** MMDiT weights for `weight_dtype = default`: 'fp8' (FP8 blocks) or 'fp32'. */
+  readonly unet: 'fp8' | 'fp32';
+  /** Text encoders: 'auto' = each encoder's engine default (CLIP fp32, T5 fp8). */
+  readonly textEncoder: 'auto' | 'fp8' | 'fp32';
+  readonly vae: 'fp32';
+}
+
+export interface ModelStoreUsage {
+  readonly budgetBytes: number;
+  readonly residentBytes: number;
+  readonly parts: readonly { readonly key: string; readonly label: string; readonly bytes: number; readonly leases: number }[];
+}
+
+export interface ModelStore {
+  readonly precision: ModelPrecisionPolicy;
+  acquire<T>(spec: ModelPartSpec<T>): Promise<ModelLease<T>>;
+  /** Releases every part not in use (`/free`); returns how many were unloaded. */
+  unloadAll(): Promise<number>;
+  usage(): ModelStoreUsage;
 }
 
 /** An encoded preview frame; the server wraps it as binary type 1 or 4 (spec §2.5). */

@@ -19,7 +19,7 @@ import { toFloat32 } from '../dtypes.js';
 import type { GraphBuilder, Value } from '../onnx/index.js';
 import { quantizeFp8 } from '../quantize.js';
 import { openSafetensors, type SafetensorsFile } from '../safetensors.js';
-import { SCALED_FP8_MARKER, scaledFp8EffectiveWeight } from '../scaled-fp8.js';
+import { scaledFp8EffectiveWeight } from '../scaled-fp8.js';
 import { isFp8DType, type DType, type Tensor } from '../tensor.js';
 import { writeWeightCache, type PlanGroup } from './mmdit-weights.js';
 
@@ -201,4 +201,3 @@ export function componentParams(g: GraphBuilder, cache: SafetensorsFile, locatio
   };
 }
 
-export { SCALED_FP8_MARKER };

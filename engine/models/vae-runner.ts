@@ -57,11 +57,18 @@ function openVaeSource(paths: string | readonly string[], prefix?: string): Comp
 
 function graphBytes(src: ComponentSource, part: 'encoder' | 'decoder', cfg: VaeConfig): Uint8Array {
   const g = new GraphBuilder(`vae_${part}`);
-  const params = { tensor: (key: string) => g.initializer(key, scaledFp8EffectiveWeight(src.read(key))) };
   const declared = new Map<string, string>();
-  const once = { tensor: (key: string) => declared.get(key) ?? (declared.set(key, params.tensor(key)), declared.get(key) as string) };
-  if (part === 'encoder') defineVaeEncoder(g, cfg, once);
-  else defineVaeDecoder(g, cfg, once);
+  const params = {
+    tensor(key: string): string {
+      const known = declared.get(key);
+      if (known) return known;
+      const name = g.initializer(key, scaledFp8EffectiveWeight(src.read(key))); // float32, whatever the file stores
+      declared.set(key, name);
+      return name;
+    },
+  };
+  if (part === 'encoder') defineVaeEncoder(g, cfg, params);
+  else defineVaeDecoder(g, cfg, params);
   return g.toBytes();
 }
 
@@ -112,12 +119,29 @@ function averageOf(parts: Tensor<'float32'>[]): Tensor<'float32'> {
   return { ...parts[0], data };
 }
 
-/** The tile sizes ComfyUI's nodes use: tile_size < 4·overlap lowers the overlap to tile_size / 4. */
-function tileParams(opts: TiledOptions): { tile: number; overlap: number } {
+/** The tile sizes of ComfyUI's tiled nodes; VAEDecodeTiled lowers an overlap above tile_size / 4 to it. */
+function tileParams(opts: TiledOptions, clampOverlap: boolean): { tile: number; overlap: number } {
   const tile = opts.tileSize ?? 512;
   let overlap = opts.overlap ?? 64;
-  if (tile < overlap * 4) overlap = Math.floor(tile / 4);
+  if (clampOverlap && tile < overlap * 4) overlap = Math.floor(tile / 4);
   return { tile, overlap };
+}
+
+/** One session per graph part, made on first use (an encode-only caller never builds the decoder). */
+function lazySessions(list: readonly string[], opts: VaeOptions, config: VaeConfig): { get(part: 'encoder' | 'decoder'): Promise<EngineSession>; release(): Promise<void> } {
+  const sessions: Partial<Record<'encoder' | 'decoder', Promise<EngineSession>>> = {};
+  const make = async (part: 'encoder' | 'decoder') => {
+    const src = openVaeSource(list, opts.prefix);
+    try {
+      return await createSession(graphBytes(src, part, config), { ...opts.session, name: `vae_${part}(${path.basename(list[0])})` });
+    } finally {
+      src.close();
+    }
+  };
+  return {
+    get: (part) => (sessions[part] ??= make(part)),
+    release: () => sessions.release(),
+  };
 }
 
 export async function loadVae(paths: string | readonly string[], opts: VaeOptions = {}): Promise<Vae> {
@@ -125,18 +149,8 @@ export async function loadVae(paths: string | readonly string[], opts: VaeOption
   const src = openVaeSource(list, opts.prefix);
   const config = vaeConfigFromShapes(src.shapes);
   src.close();
-  const sessions: Partial<Record<'encoder' | 'decoder', Promise<EngineSession>>> = {};
-  const session = (part: 'encoder' | 'decoder'): Promise<EngineSession> => {
-    sessions[part] ??= (async () => {
-      const s = openVaeSource(list, opts.prefix);
-      try {
-        return await createSession(graphBytes(s, part, config), { ...opts.session, name: `vae_${part}(${path.basename(list[0])})` });
-      } finally {
-        s.close();
-      }
-    })();
-    return sessions[part] as Promise<EngineSession>;
-  };
+  const sessions = lazySessions(list, opts, config);
+  const session = (part: 'encoder' | 'decoder') => sessions.get(part);
   const runEncoder = async (pixels: Tensor<'float32'>) => meanOf((await (await session('encoder')).run({ pixels })).moments as Tensor<'float32'>, config.latentChannels);
   const runDecoder = async (latent: Tensor<'float32'>) => (await (await session('decoder')).run({ latent })).decoded as Tensor<'float32'>;
   const checkLatent = (latent: Tensor<'float32'>) => {
@@ -152,7 +166,7 @@ export async function loadVae(paths: string | readonly string[], opts: VaeOption
       return pixelsToImage(await runDecoder(latent));
     },
     async encodeTiled(image, tiledOpts = {}) {
-      const { tile, overlap } = tileParams(tiledOpts);
+      const { tile, overlap } = tileParams(tiledOpts, false);
       const pixels = imageToPixels(image, config.imageChannels);
       const pass = (th: number, tw: number) =>
         tiledScale(pixels, runEncoder, { tile: { height: th, width: tw }, overlap, scale: 1 / VAE_DOWNSCALE, outChannels: config.latentChannels });
@@ -161,7 +175,7 @@ export async function loadVae(paths: string | readonly string[], opts: VaeOption
     },
     async decodeTiled(latent, tiledOpts = {}) {
       checkLatent(latent);
-      const { tile, overlap } = tileParams(tiledOpts);
+      const { tile, overlap } = tileParams(tiledOpts, true);
       const t = Math.floor(tile / VAE_DOWNSCALE);
       const o = Math.floor(overlap / VAE_DOWNSCALE);
       const pass = (th: number, tw: number) => tiledScale(latent, runDecoder, { tile: { height: th, width: tw }, overlap: o, scale: VAE_DOWNSCALE, outChannels: config.imageChannels });

@@ -5,7 +5,7 @@
  */
 import type { ExecutionContext, NodeDefinition, NodeEnvironment, ValidateInputsSpec } from '../node-api.js';
 import { methodOf, type NanPolicy, type NodeDeclaration } from './declaration.js';
-import { prepareValue, type PrepareOptions } from './tensor-guard.js';
+import { prepareInputs, type PrepareOptions } from './tensor-guard.js';
 import { runPluginCall, type CallPolicy } from './run-plugin-call.js';
 
 export interface AdaptOptions {
@@ -80,7 +80,7 @@ export function adaptDeclaration(decl: NodeDeclaration, opts: AdaptOptions): Nod
   const lazy = decl.hasLazyCheck
     ? (inputs: Record<string, unknown>, ctx: ExecutionContext) => {
         const check = methodOf(decl.source, 'check_lazy_status')!;
-        return check.call(instanceFor(ctx.nodeId), prepareValue(inputs, prepare), ctx) as readonly string[];
+        return check.call(instanceFor(ctx.nodeId), prepareInputs(inputs, decl.inputTypes(), prepare), ctx) as readonly string[];
       }
     : undefined;
   return {

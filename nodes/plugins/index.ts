@@ -8,6 +8,6 @@ export { loadPlugins, importTimesSummary, customNodeRoots, type PluginLoadOption
 export { discoverPacks, type PackCandidate } from './discovery.js';
 export { readDeclaration, DeclarationError, NAN_POLICIES, type NanPolicy, type ComfyNodeClass, type ComfyNodeFields, type NodeDeclaration } from './declaration.js';
 export { adaptDeclaration, destructuredNames } from './adapt-node.js';
-export { prepareValue, findNonFinite, type PrepareOptions } from './tensor-guard.js';
+export { prepareValue, prepareInputs, findNonFinite, HANDLE_TYPES, type PrepareOptions } from './tensor-guard.js';
 export { checkValue } from './value-checks.js';
 export { PluginTypeError, PluginNonFiniteError } from './errors.js';

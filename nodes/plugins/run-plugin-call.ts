@@ -11,7 +11,7 @@ import { ExecutionBlocker, InterruptedError, type ExecutionContext, type InputTy
 import type { NanPolicy, NodeDeclaration } from './declaration.js';
 import { methodOf } from './declaration.js';
 import { nodeLabel, PluginNonFiniteError, PluginTypeError, wrapPluginFailure } from './errors.js';
-import { findNonFinite, prepareValue, type PrepareOptions } from './tensor-guard.js';
+import { findNonFinite, prepareInputs, type PrepareOptions } from './tensor-guard.js';
 import { checkValue } from './value-checks.js';
 
 export interface CallPolicy {
@@ -122,8 +122,9 @@ async function invoke(policy: CallPolicy, inputs: Record<string, unknown>, ctx: 
 
 export async function runPluginCall(policy: CallPolicy, inputs: Record<string, unknown>, ctx: ExecutionContext): Promise<NodeReturn> {
   const { decl } = policy;
-  checkInputs(decl, decl.inputTypes(), inputs);
-  const prepared = prepareValue(inputs, policy.prepare);
+  const types = decl.inputTypes();
+  checkInputs(decl, types, inputs);
+  const prepared = prepareInputs(inputs, types, policy.prepare);
   let returned: unknown;
   try {
     returned = await raceInterrupt(Promise.resolve().then(() => invoke(policy, prepared, ctx)), ctx.signal);

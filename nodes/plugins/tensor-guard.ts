@@ -13,6 +13,16 @@
  */
 import { castTensor } from '../../engine/dtypes.js';
 import { isFp8DType, isTensor, type DType, type Tensor } from '../../engine/tensor.js';
+import type { InputTypes } from '../node-api.js';
+
+/**
+ * Input types that are handles to loaded models, not data: passed as they are (never copied,
+ * never cast — a LoRA node must get the FP8 model, not a float16 copy of its weights).
+ */
+export const HANDLE_TYPES: ReadonlySet<string> = new Set([
+  'MODEL', 'CLIP', 'VAE', 'CLIP_VISION', 'CONTROL_NET', 'STYLE_MODEL', 'GLIGEN', 'UPSCALE_MODEL',
+  'LATENT_UPSCALE_MODEL', 'MODEL_PATCH', 'AUDIO_ENCODER', 'HOOKS', 'PHOTOMAKER',
+]);
 
 export interface PrepareOptions {
   acceptsFp8: boolean;
@@ -71,6 +81,20 @@ export function prepareValue<T>(value: T, opts: PrepareOptions): T {
     return (changed ? out : value) as T;
   }
   return value;
+}
+
+/** prepareValue for each input, except inputs declared with a HANDLE_TYPES type. */
+export function prepareInputs(inputs: Record<string, unknown>, types: InputTypes, opts: PrepareOptions): Record<string, unknown> {
+  const declared = { ...types.optional, ...types.required };
+  let changed = opts.copy;
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(inputs)) {
+    const type = declared[name]?.[0];
+    const prepared = typeof type === 'string' && HANDLE_TYPES.has(type) ? value : prepareValue(value, opts);
+    if (prepared !== value) changed = true;
+    out[name] = prepared;
+  }
+  return changed ? out : inputs;
 }
 
 function nonFiniteIndex(t: Tensor): number {

@@ -47,9 +47,36 @@ export function rawBodyReader(maxBytes: number) {
   };
 }
 
-/** The body parsed as JSON; malformed or empty → ERRORS.BODY_INVALID_JSON (500, as ComfyUI). */
+/**
+ * Deepest nesting ComfyUI's Python parser takes (its recursion limit, 1000, gives RecursionError
+ * → 500). JSON.parse would accept far deeper values, which JSON.stringify (history, /queue,
+ * settings files) then cannot write back: one such prompt made /history answer 500 for everyone.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Deepest `[`/`{` nesting of JSON text, strings skipped. */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/** The body parsed as JSON; malformed, empty or nested too deep → ERRORS.BODY_INVALID_JSON (500, as ComfyUI). */
 export function jsonBody(req: Request): unknown {
   const text = (req.rawBody ?? Buffer.alloc(0)).toString('utf8');
+  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new HttpError(ERRORS.BODY_INVALID_JSON, { details: `JSON nested deeper than ${MAX_JSON_DEPTH} levels` });
+  }
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -190,6 +190,7 @@ describe.skipIf(chromiumMissingReason !== null)('web UI', () => {
     const point = (await page.evaluate(`(() => {
       const { canvas, graph } = window.comfy8;
       const node = graph._nodes.find((n) => n.type === 'LoadImage');
+      canvas.draw(true, true); // widget positions are laid out while drawing
       const upload = node.widgets.find((w) => w.name === 'upload');
       const [x, y] = canvas.ds.convertOffsetToCanvas([node.pos[0] + node.size[0] / 2, node.pos[1] + upload.y + 10]);
       const rect = canvas.canvas.getBoundingClientRect();

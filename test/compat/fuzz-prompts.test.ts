@@ -141,7 +141,9 @@ async function fuzzBehindGate(cases: FuzzCase[], gateId: string): Promise<void> 
   expect(statusCounts[400]).toBeGreaterThan(1000);
 
   // Nothing lost: the gate runs; the valid prompts and every accepted fuzz prompt are pending.
-  const queue = (await httpJson(`${t.url}/queue`)).json as { queue_running: unknown[][]; queue_pending: unknown[][] };
+  const queueReply = await httpJson(`${t.url}/queue`);
+  expect(queueReply.status, queueReply.body.toString().slice(0, 200)).toBe(200);
+  const queue = queueReply.json as { queue_running: unknown[][]; queue_pending: unknown[][] };
   expect(queue.queue_running.map((item) => item[1])).toEqual([gateId]);
   const pending = queue.queue_pending.map((item) => item[1] as string);
   expect(pending.length).toBe(valid.length + accepted.length);
@@ -193,4 +195,17 @@ test('node ids named like Object.prototype members validate, run and are reporte
   expect((ws.ofPrompt(id2).find((m) => m.type === 'execution_cached')!.data['nodes'] as string[]).sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
   const entry2 = JSON.parse((await httpJson(`${t.url}/history/${id2}`)).body.toString())[id2];
   expect(entry2.outputs['__proto__']).toEqual(entry.outputs['__proto__']);
+});
+
+test('JSON nested deeper than ComfyUI parses is refused with 500, so /queue and /history stay readable', async () => {
+  const deepMeta = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+  const body = (depth: number) => `{"client_id": "${CLIENT_ID}", "prompt": {"1": {"class_type": "EmptyImage", "inputs": {"width": 2, "height": 2, "batch_size": 1, "color": 0}, "_meta": ${deepMeta(depth)}}, "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}}`;
+  expect((await httpJson(`${t.url}/prompt`, { body: Buffer.from(body(6000)) })).status).toBe(500);
+  const accepted = await httpJson(`${t.url}/prompt`, { body: Buffer.from(body(990)) });
+  expect(accepted.status).toBe(200);
+  const id = (accepted.json as { prompt_id: string }).prompt_id;
+  await ws.done(id);
+  for (const route of ['/queue', `/history/${id}`, '/history', '/api/jobs?limit=5']) {
+    expect((await httpJson(`${t.url}${route}`)).status, route).toBe(200);
+  }
 });

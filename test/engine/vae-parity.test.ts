@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaeConfigFromShapes } from '../../engine/arch/vae.js';
 import { openComponent } from '../../engine/models/component-weights.js';
-import { sd3ProcessIn, sd3ProcessOut } from '../../engine/models/sd3-latent.js';
+import { SD3_PREVIEW_BIAS, SD3_PREVIEW_FACTORS, sd3LatentPreview, sd3ProcessIn, sd3ProcessOut } from '../../engine/models/sd3-latent.js';
 import { imageToPixels, loadVae, type Vae } from '../../engine/models/vae-runner.js';
 import { tiledScale } from '../../engine/models/vae-tiling.js';
 import type { Tensor } from '../../engine/tensor.js';
@@ -132,5 +132,15 @@ describe('pixel and latent conventions', () => {
     expect(x.data[0]).toBe(0);
     expect(x.data[1]).toBeCloseTo((1 - 0.0609) * 1.5305, 6);
     expect(sd3ProcessOut(x).data[1]).toBeCloseTo(1, 6);
+  });
+  it('latent preview: factors · z + bias, (v + 1) / 2 clamped, ×255 truncated', () => {
+    const z: Tensor<'float32'> = { dtype: 'float32', shape: [1, 16, 1, 2], data: new Float32Array(32) };
+    z.data[2 * 2] = 1; // channel 2, pixel 0
+    const { rgb, width, height } = sd3LatentPreview(z);
+    expect([width, height]).toEqual([2, 1]);
+    const expected = (v: number) => Math.floor(Math.min(1, Math.max(0, (v + 1) / 2)) * 255);
+    expect(Array.from(rgb.slice(0, 3))).toEqual([0, 1, 2].map((k) => expected(SD3_PREVIEW_BIAS[k] + SD3_PREVIEW_FACTORS[2][k])));
+    expect(Array.from(rgb.slice(3))).toEqual([0, 1, 2].map((k) => expected(SD3_PREVIEW_BIAS[k])));
+    expect(SD3_PREVIEW_FACTORS[15]).toEqual([-0.1448, -0.1463, -0.1189]);
   });
 });

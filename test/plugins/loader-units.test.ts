@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { castTensor } from '../../engine/dtypes.js';
 import { tensor, type Tensor } from '../../engine/tensor.js';
-import { destructuredNames, discoverPacks, findNonFinite, importTimesSummary, prepareValue, checkValue, type PackReport } from '../../nodes/plugins/index.js';
+import { destructuredNames, discoverPacks, findNonFinite, importTimesSummary, prepareInputs, prepareValue, checkValue, type PackReport } from '../../nodes/plugins/index.js';
 
 const f32 = (values: number[], shape = [values.length]) => tensor('float32', shape, Float32Array.from(values));
 const fp8 = (values: number[]) => castTensor(f32(values), 'float8_e4m3fn');
@@ -74,6 +74,20 @@ describe('prepareValue (FP16 guard and input protection)', () => {
     expect(out.model).toBe(handle);
     (out.image.data as Float32Array).fill(9);
     expect(Array.from(image.data as Float32Array)).toEqual([Math.fround(0.1), Math.fround(0.2)]);
+  });
+});
+
+describe('prepareInputs', () => {
+  it('passes model handles (MODEL, CLIP, VAE…) as they are, FP8 weights included, and guards the data inputs', () => {
+    const model = { weights: { 'blocks.0': fp8([1, 2]) } };
+    const latent = { samples: fp8([0.5]) };
+    const types = { required: { model: ['MODEL'], latent: ['LATENT'] }, optional: { clip: ['CLIP'] } } as const;
+    const out = prepareInputs({ model, latent, clip: model }, types, { ...guard, copy: true });
+    expect(out['model']).toBe(model);
+    expect(out['clip']).toBe(model);
+    expect((out['latent'] as typeof latent).samples.dtype).toBe('float16');
+    const untouched = { text: 'a' };
+    expect(prepareInputs(untouched, { required: { text: ['STRING'] } }, guard)).toBe(untouched);
   });
 });
 

@@ -139,14 +139,16 @@ export function parsePreviewFrame(buf: ArrayBuffer): PreviewFrame | null {
   return null;
 }
 
-/** One WebSocket with reconnect; keeps the session id the server announces (spec §2.1). */
+/** One WebSocket with reconnect; adopts the session id the server announces (spec §2.1). */
 export class ComfySocket {
   clientId: string;
   private socket: WebSocket | null = null;
   private closedByUser = false;
 
   constructor(private readonly handlers: SocketHandlers) {
-    this.clientId = sessionStorage.getItem('comfy8.clientId') ?? crypto.randomUUID().replace(/-/g, '');
+    // A fresh id per page: a stored one would be shared by duplicated tabs, and the server closes
+    // the older socket of an id, so two tabs would keep knocking each other off.
+    this.clientId = crypto.randomUUID().replace(/-/g, '');
   }
 
   connect(): void {
@@ -178,10 +180,7 @@ export class ComfySocket {
     }
     const msg = JSON.parse(data) as SocketMessage;
     const sid = msg.type === 'status' ? (msg.data['sid'] as string | undefined) : undefined;
-    if (sid) {
-      this.clientId = sid;
-      sessionStorage.setItem('comfy8.clientId', sid);
-    }
+    if (sid) this.clientId = sid;
     this.handlers.onMessage(msg);
   }
 }

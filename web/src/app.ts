@@ -33,6 +33,8 @@ export class ComfyApp {
 
   constructor(canvasEl: HTMLCanvasElement, socket: (app: ComfyApp) => ComfySocket) {
     this.canvas = new LGraphCanvas(canvasEl, this.graph);
+    // litegraph outlines the canvas's initial area at the graph origin; ComfyUI turns that off too.
+    this.canvas.render_canvas_border = false;
     this.socket = socket(this);
   }
 
