@@ -11,6 +11,7 @@ import { LoadLatent, SaveLatent } from './latent/save-load-latent.js';
 import { ImageToMask, InvertMask, MaskToImage, SolidMask } from './mask/mask-nodes.js';
 import type { NodeDefinition } from './node-api.js';
 import { NodeRegistry } from './registry.js';
+import { samplingNodes } from './sampling/index.js';
 
 export function builtinNodes(): NodeDefinition[] {
   const nodes = [
@@ -37,6 +38,7 @@ export function builtinNodes(): NodeDefinition[] {
     InvertMask,
     MaskToImage,
     ImageToMask,
+    ...samplingNodes(),
   ];
   return nodes as unknown as NodeDefinition[];
 }

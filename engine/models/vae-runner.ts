@@ -140,7 +140,9 @@ function lazySessions(list: readonly string[], opts: VaeOptions, config: VaeConf
   };
   return {
     get: (part) => (sessions[part] ??= make(part)),
-    release: () => sessions.release(),
+    async release() {
+      for (const s of Object.values(sessions)) await (await s).release();
+    },
   };
 }
 
@@ -182,8 +184,6 @@ export async function loadVae(paths: string | readonly string[], opts: VaeOption
       // ComfyUI decode_tiled_: (x/2, 2y) + (2x, y/2) + (x, y), averaged, then clamp((x + 1) / 2).
       return pixelsToImage(averageOf([await pass(t * 2, Math.floor(t / 2)), await pass(Math.floor(t / 2), t * 2), await pass(t, t)]));
     },
-    async release() {
-      for (const s of Object.values(sessions)) await (await s).release();
-    },
+    release: () => sessions.release(),
   };
 }

@@ -245,7 +245,7 @@ describe.skipIf(chromiumMissingReason !== null)('web UI with the SD3.5 node type
 
   beforeAll(async () => {
     buildWebUi();
-    server = await startUiServer({ sd35StandIns: true });
+    server = await startUiServer({ sd35: 'stand-ins' });
     browser = await openBrowser();
   });
 
@@ -268,6 +268,35 @@ describe.skipIf(chromiumMissingReason !== null)('web UI with the SD3.5 node type
     expect(sent).toEqual(expected);
     expect(await page.evaluate('window.comfy8.graph.getNodeById(3).widgets[0].value')).not.toBe(585483408983215);
     await screenshot(page, 'default-workflow-with-nodes');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe.skipIf(chromiumMissingReason !== null)('web UI with the real built-in nodes', () => {
+  let server: UiServer;
+  let browser: BrowserSession;
+
+  beforeAll(async () => {
+    buildWebUi();
+    server = await startUiServer({ sd35: 'built-in' });
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("gives every default-workflow node the server has ComfyUI's inputs for it", async () => {
+    const { page, errors } = browser;
+    await openEditor(page, server.url);
+    const known = new Set(Object.keys((await (await fetch(`${server.url}/api/object_info`)).json()) as Record<string, unknown>));
+    const prompt = (await page.evaluate('window.comfy8.graphToPrompt()')) as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+    const expected = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'sd3.5-simple.api.json'), 'utf8')) as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+    expect(Object.keys(prompt).sort()).toEqual(Object.keys(expected).sort());
+    const present = Object.keys(expected).filter((id) => known.has(expected[id].class_type));
+    expect(present.length).toBeGreaterThanOrEqual(2); // SaveImage and EmptySD3LatentImage at least
+    for (const id of present) expect({ id, ...prompt[id].inputs }).toEqual({ id, ...expected[id].inputs });
     expect(errors).toEqual([]);
   });
 });

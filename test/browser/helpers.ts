@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createBuiltinRegistry } from '../../nodes/builtins.js';
+import { builtinNodes } from '../../nodes/builtins.js';
 import { defineNode, type NodeDefinition } from '../../nodes/node-api.js';
+import { NodeRegistry } from '../../nodes/registry.js';
 import { createConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { startServer, type RunningServer } from '../../server/server.js';
@@ -94,12 +95,19 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-export async function startUiServer(opts: { sd35StandIns?: boolean } = {}): Promise<UiServer> {
+/** The default workflow's model nodes; the tests choose whether they exist, whatever the built-ins hold. */
+export const SD35_MODEL_NODE_TYPES = ['CheckpointLoaderSimple', 'CLIPTextEncode', 'KSampler', 'VAEDecode'];
+
+/**
+ * A server with the built-in nodes and TestUiProgress; the SD3.5 model nodes are left out
+ * (`sd35: 'missing'`), replaced by stand-ins (`'stand-ins'`) or kept as built in (`'built-in'`).
+ */
+export async function startUiServer(opts: { sd35: 'missing' | 'stand-ins' | 'built-in' } = { sd35: 'missing' }): Promise<UiServer> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy8-web-'));
   const config = createConfig({ listen: ['127.0.0.1'], port: 0, baseDirectory: base });
-  const registry = createBuiltinRegistry();
-  const extra = [TestUiProgress, ...(opts.sd35StandIns ? sd35StandIns() : [])];
-  registry.registerAll(extra.filter((d) => !registry.has(d.name)));
+  const registry = new NodeRegistry();
+  registry.registerAll(builtinNodes().filter((d) => opts.sd35 === 'built-in' || !SD35_MODEL_NODE_TYPES.includes(d.name)));
+  registry.registerAll([TestUiProgress, ...(opts.sd35 === 'stand-ins' ? sd35StandIns() : [])]);
   const server = await startServer(config, { registry, plugins: false, log: createLogger({ silent: true, level: 'ERROR' }) });
   return {
     server,

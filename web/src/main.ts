@@ -3,6 +3,7 @@ import '@comfyorg/litegraph/style.css';
 import './style.css';
 import { ComfySocket, postJson } from './api.js';
 import { ComfyApp } from './app.js';
+import { graphToPrompt } from './graph-to-prompt.js';
 import { handlePreview, handleSocketMessage, receivedMessageTypes } from './execution.js';
 import { JobsPanel } from './jobs-panel.js';
 import { installLibrary } from './library.js';
@@ -73,7 +74,8 @@ async function boot(): Promise<void> {
   app.onWorkflowNameChanged = (name) => {
     (document.getElementById('workflow-name') as HTMLElement).textContent = name ?? 'Unsaved Workflow';
   };
-  (window as unknown as { comfy8: unknown }).comfy8 = { app, graph: app.graph, canvas: app.canvas, receivedMessageTypes };
+  // For tests, benchmarks and the devtools console (ComfyUI's frontend exposes window.app alike).
+  (window as unknown as { comfy8: unknown }).comfy8 = { app, graph: app.graph, canvas: app.canvas, receivedMessageTypes, graphToPrompt: () => graphToPrompt(app.graph) };
   fitCanvas(app);
   window.addEventListener('resize', () => fitCanvas(app));
   await app.boot();
