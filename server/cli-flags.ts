@@ -10,6 +10,7 @@
  * - `values`: zero or more values (`nargs='*'`)
  * - `append`: one or more values, repeatable, collected (`action='append', nargs='+'`)
  */
+import { PRECISION_FLAG_NAMES, precisionFlags } from './precision-flags.js';
 
 export type FlagArity = 'flag' | 'value' | 'optional' | 'values' | 'append';
 
@@ -85,6 +86,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'date-based-output', arity: 'flag', ignored: true, help: 'accepted; not supported yet' },
   { name: 'date-output-format', arity: 'value', ignored: true, help: 'accepted; not supported yet' },
   { name: 'comfy-api-base', arity: 'value', ignored: true, help: 'ignored: no partner API' },
+  ...precisionFlags(),
   ...gpuFlags(),
 ];
 
@@ -106,7 +108,7 @@ function gpuFlags(): FlagSpec[] {
   const valued = ['cuda-device', 'default-device', 'reserve-vram', 'oneapi-device-selector', 'vram-headroom'];
   const optional = ['directml', 'fast'];
   return [
-    ...bare.map((name): FlagSpec => ({ name, arity: 'flag', ignored: true, help: 'ignored (PyTorch device/precision flag)' })),
+    ...bare.filter((name) => !PRECISION_FLAG_NAMES.has(name)).map((name): FlagSpec => ({ name, arity: 'flag', ignored: true, help: 'ignored (PyTorch device/precision flag)' })),
     ...valued.map((name): FlagSpec => ({ name, arity: 'value', ignored: true, help: 'ignored (PyTorch device flag)' })),
     ...optional.map((name): FlagSpec => ({ name, arity: 'values', ignored: true, help: 'ignored (PyTorch device/optimisation flag)' })),
   ];

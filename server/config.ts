@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { CachePolicyName } from '../executor/types.js';
 import { parseCliArgs, type ParsedArgs } from './cli-args.js';
+import { DEFAULT_PRECISION_CONFIG, precisionFromParsed, type PrecisionConfig } from './precision-flags.js';
 
 export type HashingFunction = 'md5' | 'sha1' | 'sha256' | 'sha512';
 
@@ -48,6 +49,8 @@ export interface Config {
   readonly quickTestForCi: boolean;
   /** The command line as ComfyUI reports it in `/system_stats` (`argv`). */
   readonly argv: readonly string[];
+  /** Weight precision per model part (server/precision-flags.ts). */
+  readonly precision: PrecisionConfig;
 }
 
 const DEFAULTS: Config = {
@@ -82,6 +85,7 @@ const DEFAULTS: Config = {
   offline: false,
   quickTestForCi: false,
   argv: ['main.py'],
+  precision: DEFAULT_PRECISION_CONFIG,
 };
 
 /** A frozen Config from defaults plus overrides (tests, embedding). */
@@ -131,6 +135,7 @@ export function configFromParsed(parsed: ParsedArgs, argv: readonly string[], cw
     offline: (v['offline'] as boolean) || (v['disable-api-nodes'] as boolean),
     quickTestForCi: v['quick-test-for-ci'] as boolean,
     argv: ['main.py', ...argv],
+    precision: precisionFromParsed(parsed),
   });
 }
 

@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createInterruptFlag, PromptExecutor, validatePrompt } from '../executor/index.js';
 import { createBuiltinRegistry } from '../nodes/builtins.js';
+import { ModelManager } from '../nodes/models/model-manager.js';
 import type { NodeEnvironment } from '../nodes/node-api.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import { createApp, type ComfyApp } from './app.js';
@@ -41,7 +42,9 @@ export function buildDeps(config: Config, opts: StartOptions = {}): AppDeps {
   const log = opts.log ?? createLogger({ level: config.logLevel, stdout: config.logStdout });
   const folders = buildFolderPaths(config, log);
   const registry = opts.registry ?? createBuiltinRegistry();
-  const env: NodeEnvironment = Object.freeze({ folders, disableMetadata: config.disableMetadata, previewMethod: config.previewMethod, previewSize: config.previewSize, log });
+  const models = new ModelManager({ precision: config.precision, log });
+  for (const note of config.precision.notes) log.info(`precision: ${note}`);
+  const env: NodeEnvironment = Object.freeze({ folders, disableMetadata: config.disableMetadata, previewMethod: config.previewMethod, previewSize: config.previewSize, log, models });
   return {
     config,
     folders,
@@ -53,6 +56,7 @@ export function buildDeps(config: Config, opts: StartOptions = {}): AppDeps {
     createExecutor: (events) =>
       new PromptExecutor({ nodes: registry, env, cache: config.cache, events, ramPressure: config.ramHeadroomBytes ? { headroomBytes: config.ramHeadroomBytes } : undefined }),
     history: opts.history,
+    unloadModels: () => void models.unloadAll(),
   };
 }
 

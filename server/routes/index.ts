@@ -12,6 +12,7 @@ import { registerSystemRoutes } from './system.js';
 import { registerUploadRoutes } from './upload.js';
 import { registerUserdataRoutes } from './userdata.js';
 import { registerViewRoutes } from './view.js';
+import { registerWorkflowConvertRoutes } from './workflow-convert.js';
 
 export { registerJobsRoutes } from './jobs.js';
 
@@ -25,4 +26,5 @@ export function registerApiRoutes(router: Router, ctx: ServerContext): void {
   registerUserdataRoutes(router, ctx);
   registerSettingsRoutes(router, ctx);
   registerMiscRoutes(router, ctx);
+  registerWorkflowConvertRoutes(router, ctx);
 }

@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
-import type { ApiPrompt } from '../../compat/api-types.js';
+import type { ApiPrompt, ErrorItem, NodeErrors } from '../../compat/api-types.js';
 import { ERRORS, HttpError } from '../../compat/errors.js';
+import { isApiPrompt, isUiWorkflow, workflowToPrompt } from '../../compat/workflow/index.js';
 import { jsonObject } from '../http/body.js';
 import type { ServerContext } from '../context.js';
 
@@ -74,8 +75,13 @@ async function postPrompt(ctx: ServerContext, req: Request, res: Response): Prom
   const body = jsonObject(req);
   // ComfyUI consumes a counter value before it even looks at the prompt.
   const number = ctx.queue.nextNumber(explicitNumber(body), Boolean(body['front']));
-  if (!('prompt' in body)) throw new HttpError(ERRORS.PROMPT_MISSING);
-  const prompt = body['prompt'];
+  const fromWorkflow = promptFromWorkflow(ctx, body);
+  if (fromWorkflow && 'error' in fromWorkflow) {
+    res.status(400).json({ error: fromWorkflow.error, node_errors: fromWorkflow.nodeErrors });
+    return;
+  }
+  if (!fromWorkflow && !('prompt' in body)) throw new HttpError(ERRORS.PROMPT_MISSING);
+  const prompt = fromWorkflow ? fromWorkflow.prompt : body['prompt'];
   if (!prompt || typeof prompt !== 'object' || Array.isArray(prompt)) {
     throw new HttpError(ERRORS.PROMPT_NOT_OBJECT, { details: 'prompt must be an object mapping node ids to {class_type, inputs}' });
   }
@@ -83,6 +89,7 @@ async function postPrompt(ctx: ServerContext, req: Request, res: Response): Prom
   const targets = partialTargets(body);
   const validation = await ctx.validate(prompt as ApiPrompt, targets);
   const extraData = buildExtraData(body, req);
+  if (fromWorkflow) attachWorkflow(extraData, body['workflow']);
   if (!validation.ok) {
     ctx.log.warn(`invalid prompt: ${JSON.stringify(validation.error)}`);
     res.status(400).json({ error: validation.error, node_errors: validation.nodeErrors });
@@ -92,4 +99,32 @@ async function postPrompt(ctx: ServerContext, req: Request, res: Response): Prom
   extraData['create_time'] = Date.now();
   ctx.queue.put({ number, promptId: id, prompt: prompt as ApiPrompt, extraData, sensitive, outputsToExecute: validation.outputs });
   res.json({ prompt_id: id, number, node_errors: validation.nodeErrors });
+}
+
+/**
+ * Comfy8 extension: `{"workflow": <saved UI workflow>}` in place of `prompt`. The workflow is
+ * converted here as the frontend's graphToPrompt would, and stored in `extra_pnginfo` so saved
+ * PNGs embed it as ComfyUI's do. Returns undefined when the body carries a `prompt`.
+ */
+function promptFromWorkflow(
+  ctx: ServerContext,
+  body: Record<string, unknown>,
+): { prompt: ApiPrompt } | { error: ErrorItem; nodeErrors: NodeErrors } | undefined {
+  if ('prompt' in body || !('workflow' in body)) return undefined;
+  const workflow = body['workflow'];
+  if (isApiPrompt(workflow)) return { prompt: workflow as ApiPrompt };
+  if (!isUiWorkflow(workflow)) {
+    const details = 'workflow must be a UI workflow (an object with a "nodes" array) or an API prompt';
+    return { error: { type: 'invalid_workflow', message: 'Invalid workflow', details, extra_info: {} }, nodeErrors: {} };
+  }
+  const result = workflowToPrompt(workflow, ctx.registry.objectInfo(ctx.env));
+  return result.ok ? { prompt: result.prompt } : { error: result.error, nodeErrors: result.nodeErrors };
+}
+
+function attachWorkflow(extraData: Record<string, unknown>, workflow: unknown): void {
+  if (!isUiWorkflow(workflow)) return;
+  const given = extraData['extra_pnginfo'];
+  const pnginfo = given && typeof given === 'object' && !Array.isArray(given) ? { ...(given as Record<string, unknown>) } : {};
+  if (!('workflow' in pnginfo)) pnginfo['workflow'] = workflow;
+  extraData['extra_pnginfo'] = pnginfo;
 }
