@@ -80,7 +80,7 @@ async function loadObjectInfo(source: string | undefined, deps: ConvertCliDeps):
 }
 
 /** The workflow or prompt in the file: image metadata (the workflow preferred) or JSON. */
-function readInput(bytes: Buffer, file: string): unknown {
+export function readWorkflowInput(bytes: Buffer, file: string): unknown {
   const image = extractWorkflowFromImage(bytes);
   if (image) {
     if (image.workflow !== undefined) return image.workflow;
@@ -95,7 +95,7 @@ function readInput(bytes: Buffer, file: string): unknown {
 }
 
 async function convertFile(args: ConvertArgs, io: ConvertCliIo, deps: ConvertCliDeps): Promise<number> {
-  const input = readInput(await fs.readFile(args.file), args.file);
+  const input = readWorkflowInput(await fs.readFile(args.file), args.file);
   if (isApiPrompt(input)) {
     io.stdout(`${JSON.stringify(input, null, 2)}\n`);
     return 0;

@@ -87,8 +87,33 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'date-output-format', arity: 'value', ignored: true, help: 'accepted; not supported yet' },
   { name: 'comfy-api-base', arity: 'value', ignored: true, help: 'ignored: no partner API' },
   ...precisionFlags(),
+  ...securityFlags(),
   ...gpuFlags(),
 ];
+
+const AUTH_MODES = ['none', 'jwt', 'key', 'basic'];
+
+/** Comfy8's own flags: authentication, isolation limits, audit log, persistence (docs/security.md). */
+function securityFlags(): FlagSpec[] {
+  return [
+    { name: 'auth', arity: 'value', metavar: 'MODES', default: 'none', help: `authentication: comma-separated modes out of ${AUTH_MODES.join(', ')} (e.g. basic,key,jwt)` },
+    { name: 'allow-unauthenticated', arity: 'flag', help: 'allow --auth none on a non-loopback --listen address' },
+    { name: 'auth-file', arity: 'value', metavar: 'FILE', help: 'users (scrypt-hashed passwords) and API keys (hashed) (default: <user dir>/comfy8-auth.json)' },
+    { name: 'jwt-secret-file', arity: 'value', metavar: 'FILE', help: 'HS256 secret for bearer JWTs' },
+    { name: 'jwt-public-key', arity: 'value', metavar: 'PEM', help: 'RS256/ES256 public key file for bearer JWTs' },
+    { name: 'jwt-audience', arity: 'value', metavar: 'AUD', help: 'required JWT aud claim' },
+    { name: 'jwt-issuer', arity: 'value', metavar: 'ISS', help: 'required JWT iss claim' },
+    { name: 'audit-log', arity: 'value', metavar: 'FILE', help: 'JSON-lines audit log (default: <user dir>/comfy8-audit.log)' },
+    { name: 'disable-audit-log', arity: 'flag', help: 'write no audit log' },
+    { name: 'audit-log-max-size', arity: 'value', type: 'float', default: 10, help: 'rotate the audit log at this many MB (5 old files kept)' },
+    { name: 'max-prompts-per-minute', arity: 'value', type: 'int', default: 0, help: 'per-user POST /prompt rate limit (0 = none)' },
+    { name: 'max-queued-per-user', arity: 'value', type: 'int', default: 0, help: 'per-user cap on pending prompts (0 = none)' },
+    { name: 'max-history-size', arity: 'value', type: 'int', default: 10000, help: 'history entries kept (ComfyUI: 10000)' },
+    { name: 'in-memory-queue', arity: 'flag', help: 'keep queue and history in memory only (default: SQLite under the user directory)' },
+    { name: 'shutdown-timeout', arity: 'value', type: 'float', default: 30, help: 'seconds SIGTERM waits for the running prompt before exiting' },
+    { name: 'max-upload-pixels', arity: 'value', type: 'float', default: 128, help: 'refuse uploaded images above this many megapixels' },
+  ];
+}
 
 /**
  * Device and precision flags a ComfyUI command line carries. They steer PyTorch, which does not

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { CachePolicyName } from '../executor/types.js';
-import { parseCliArgs, type ParsedArgs } from './cli-args.js';
+import { CliError, parseCliArgs, type ParsedArgs } from './cli-args.js';
 import { DEFAULT_PRECISION_CONFIG, precisionFromParsed, type PrecisionConfig } from './precision-flags.js';
 
 export type HashingFunction = 'md5' | 'sha1' | 'sha256' | 'sha512';

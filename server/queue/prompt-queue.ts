@@ -5,7 +5,8 @@
  */
 import type { HistoryEntry, QueueItem } from '../../compat/api-types.js';
 import type { ExecutionJob } from '../../executor/types.js';
-import { MemoryHistoryStore, type HistoryStore } from './history-store.js';
+import { DEFAULT_OWNER, MemoryHistoryStore, type HistoryStore } from './history-store.js';
+import { MemoryJournal, type OwnedJob, type QueueJournal } from './persistence.js';
 
 export interface FreeFlags {
   unloadModels: boolean;
@@ -22,8 +23,8 @@ function compareJobs(a: ExecutionJob, b: ExecutionJob): number {
 }
 
 export class PromptQueue {
-  private pendingJobs: ExecutionJob[] = [];
-  private runningJob: ExecutionJob | null = null;
+  private pendingJobs: OwnedJob[] = [];
+  private runningJob: OwnedJob | null = null;
   private flags: FreeFlags = { unloadModels: false, freeMemory: false };
   private wakers: Array<() => void> = [];
   /** ComfyUI's `self.number`: the priority counter for jobs without an explicit number. */
@@ -32,7 +33,28 @@ export class PromptQueue {
   constructor(
     readonly history: HistoryStore = new MemoryHistoryStore(),
     private readonly onChange: () => void = () => {},
-  ) {}
+    private readonly journal: QueueJournal = new MemoryJournal(),
+  ) {
+    const restored = journal.restore();
+    for (const job of restored.pending) this.insert(job);
+    for (const job of restored.failed) this.recordLost(job);
+    const highest = Math.max(-1, ...this.pendingJobs.map((j) => Math.abs(j.number)));
+    this.counter = Number.isFinite(highest) ? Math.floor(highest) + 1 : 0;
+  }
+
+  /** A job that was running at two crashes in a row: failed, so it cannot crash-loop the server. */
+  private recordLost(job: OwnedJob): void {
+    const message = 'the server stopped twice while this prompt was running; it was not run again';
+    const data = { prompt_id: job.promptId, timestamp: Date.now(), node_id: '', node_type: '', executed: [], exception_message: message, exception_type: 'ServerRestart', traceback: [], current_inputs: {}, current_outputs: [] };
+    this.history.add(job.promptId, { prompt: toQueueItem(job), outputs: {}, status: { status_str: 'error', completed: false, messages: [['execution_error', data]] }, meta: {} }, job.owner ?? DEFAULT_OWNER);
+    this.journal.removed(job.promptId);
+  }
+
+  private insert(job: OwnedJob): void {
+    const i = this.pendingJobs.findIndex((p) => compareJobs(job, p) < 0);
+    if (i < 0) this.pendingJobs.push(job);
+    else this.pendingJobs.splice(i, 0, job);
+  }
 
   /** Priority for a new job (spec §1.2): explicit number, else the counter (negated with front). */
   nextNumber(explicit: number | undefined, front: boolean): number {
@@ -42,18 +64,18 @@ export class PromptQueue {
     return n;
   }
 
-  put(job: ExecutionJob): void {
-    const i = this.pendingJobs.findIndex((p) => compareJobs(job, p) < 0);
-    if (i < 0) this.pendingJobs.push(job);
-    else this.pendingJobs.splice(i, 0, job);
+  put(job: OwnedJob): void {
+    this.journal.saved(job);
+    this.insert(job);
     this.onChange();
     this.wake();
   }
 
   /** Takes the first pending job and marks it running; null if none (or one already runs). */
-  startNext(): ExecutionJob | null {
+  startNext(): OwnedJob | null {
     if (this.runningJob || this.pendingJobs.length === 0) return null;
     this.runningJob = this.pendingJobs.shift()!;
+    this.journal.started(this.runningJob.promptId);
     this.onChange();
     return this.runningJob;
   }
@@ -63,16 +85,27 @@ export class PromptQueue {
     const job = this.runningJob;
     if (!job) return;
     this.runningJob = null;
-    this.history.add(job.promptId, { prompt: toQueueItem(job), ...entry });
+    this.history.add(job.promptId, { prompt: toQueueItem(job), ...entry }, job.owner ?? DEFAULT_OWNER);
+    this.journal.removed(job.promptId);
     this.onChange();
   }
 
-  running(): ExecutionJob | null {
+  /** Forgets the running job without a history entry (shutdown: it stays queued on disk). */
+  abandonRunning(): void {
+    this.runningJob = null;
+  }
+
+  running(): OwnedJob | null {
     return this.runningJob;
   }
 
-  pending(): ExecutionJob[] {
+  pending(): OwnedJob[] {
     return this.pendingJobs.slice();
+  }
+
+  /** Pending jobs of one user. */
+  pendingOf(owner: string): number {
+    return this.pendingJobs.filter((j) => (j.owner ?? DEFAULT_OWNER) === owner).length;
   }
 
   /** pending + running (`queue_remaining`). */
@@ -81,16 +114,19 @@ export class PromptQueue {
   }
 
   /** Removes a pending job by id; true if one was removed. */
-  delete(promptId: string): boolean {
-    const i = this.pendingJobs.findIndex((j) => j.promptId === promptId);
+  delete(promptId: string, owner?: string): boolean {
+    const i = this.pendingJobs.findIndex((j) => j.promptId === promptId && (owner === undefined || (j.owner ?? DEFAULT_OWNER) === owner));
     if (i < 0) return false;
     this.pendingJobs.splice(i, 1);
+    this.journal.removed(promptId);
     this.onChange();
     return true;
   }
 
-  wipe(): void {
-    this.pendingJobs = [];
+  /** Removes every pending job (of `owner`, when given). */
+  wipe(owner?: string): void {
+    this.pendingJobs = owner === undefined ? [] : this.pendingJobs.filter((j) => (j.owner ?? DEFAULT_OWNER) !== owner);
+    this.journal.cleared(owner);
     this.onChange();
   }
 

@@ -3,7 +3,6 @@
  * (port 0, temp base directory) serving the freshly built web UI. Test-only nodes: a progress
  * node held by a gate the test opens, and stand-ins for the SD3.5 nodes of the default workflow.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,11 +20,7 @@ export const chromiumMissingReason = fs.existsSync(CHROMIUM_PATH) ? null : `${CH
 const root = path.resolve(import.meta.dirname, '..', '..');
 export const ARTIFACTS_DIR = path.join(root, 'test', 'artifacts');
 
-/** Builds web/dist with the project's own build script (what `npm start` runs). */
-export function buildWebUi(): void {
-  const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-web.mjs')], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`web build failed:\n${result.stderr}${result.stdout}`);
-}
+export { buildWebUi } from './build-web-ui.js';
 
 /** A 1x1 PNG used as a preview frame. */
 const PREVIEW_PNG = Buffer.from(

@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { NotAPngError, readPngTextChunks } from '../../web/src/png-metadata.js';
-import { buildWebUi } from './helpers.js';
+import { applyTextReplacements, expandDynamicPrompt, formatDate } from '../../web/src/text-replacements.js';
+import { buildWebUi } from './build-web-ui.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -63,5 +64,21 @@ describe('readPngTextChunks', () => {
 
   it('rejects data that is not a PNG', () => {
     expect(() => readPngTextChunks(new TextEncoder().encode('{"nodes": []}'))).toThrow(NotAPngError);
+  });
+});
+
+describe('prompt text replacements', () => {
+  it('expands dynamic prompts innermost first and drops comments', () => {
+    const picks = [0.99, 0.5]; // inner {green|blue} → blue, then outer → "blue sky"
+    const random = () => picks.shift() ?? 0;
+    expect(expandDynamicPrompt('a {red|{green|blue} sky|cat} // note\nend /* x */', random)).toBe('a blue sky \nend ');
+    expect(expandDynamicPrompt('no choices here')).toBe('no choices here');
+  });
+
+  it('formats %date:…% and %Node.widget%, leaving server tokens alone', () => {
+    const date = new Date(2024, 2, 5, 7, 8, 9);
+    expect(formatDate('yyyy-MM-dd hh:mm:ss', date)).toBe('2024-03-05 07:08:09');
+    const lookup = (node: string, widget: string) => (node === 'Empty Latent' && widget === 'width' ? 1024 : node === 'Load' && widget === 'image' ? 'sub/cat.png' : undefined);
+    expect(applyTextReplacements('%date:yyMMdd%/img_%Empty Latent.width%_%width%_%Load.image%_%Nope.x%', lookup, date)).toBe('240305/img_1024_%width%_sub_cat.png_%Nope.x%');
   });
 });

@@ -1,10 +1,12 @@
 /**
  * UI graph → API prompt, following the frontend's graphToPrompt (spec §4.2): virtual nodes,
  * muted and bypassed nodes are dropped, links are followed through Reroutes and bypassed nodes,
- * PrimitiveNodes give their value, and control widgets stay out of the prompt.
+ * PrimitiveNodes give their value, control widgets stay out of the prompt, and dynamic prompts and
+ * filename tokens are expanded.
  */
 import { LGraphEventMode, type LGraph, type LGraphNode, type LLink } from '@comfyorg/litegraph';
 import { VIRTUAL_NODE_TYPES } from './node-types.js';
+import { applyTextReplacements, expandDynamicPrompt, type WidgetLookup } from './text-replacements.js';
 import type { ComfyWidget } from './widgets.js';
 
 export type PromptInput = unknown;
@@ -56,17 +58,34 @@ function resolveLink(graph: LGraph, link: LLink | undefined, targetType: unknown
   return { kind: 'none' };
 }
 
-function widgetInputs(node: LGraphNode): Record<string, PromptInput> {
+function widgetLookup(graph: LGraph): WidgetLookup {
+  return (nodeName, widgetName) => {
+    const node = graph._nodes.find((n) => n.title === nodeName) ?? graph._nodes.find((n) => n.properties?.['Node name for S&R'] === nodeName);
+    return node?.widgets?.find((w) => w.name === widgetName)?.value;
+  };
+}
+
+/** The value a widget sends: dynamic prompts and filename tokens expanded as the frontend does. */
+function promptValue(graph: LGraph, widget: ComfyWidget): PromptInput {
+  const { value } = widget;
+  if (Array.isArray(value)) return { __value__: value };
+  if (typeof value !== 'string') return value;
+  if ((widget.options as { dynamicPrompts?: boolean }).dynamicPrompts) return expandDynamicPrompt(value);
+  if (widget.name === 'filename_prefix') return applyTextReplacements(value, widgetLookup(graph));
+  return value;
+}
+
+function widgetInputs(graph: LGraph, node: LGraphNode): Record<string, PromptInput> {
   const inputs: Record<string, PromptInput> = {};
   for (const widget of (node.widgets ?? []) as ComfyWidget[]) {
     if (!widget.name || widget.serialize === false || widget.promptSkip || widget.type === 'button') continue;
-    inputs[widget.name] = Array.isArray(widget.value) ? { __value__: widget.value } : widget.value;
+    inputs[widget.name] = promptValue(graph, widget);
   }
   return inputs;
 }
 
 function nodeToPrompt(graph: LGraph, node: LGraphNode): PromptNode {
-  const inputs = widgetInputs(node);
+  const inputs = widgetInputs(graph, node);
   for (const input of node.inputs ?? []) {
     if (input.link == null) continue;
     const resolved = resolveLink(graph, graph.links.get(input.link), input.type);

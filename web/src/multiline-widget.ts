@@ -30,13 +30,13 @@ interface PointerLike {
   onClick?: (e: MouseEvent) => void;
 }
 
-export function addMultilineWidget(node: LGraphNode, name: string, value: string): IBaseWidget {
+export function addMultilineWidget(node: LGraphNode, name: string, value: string, dynamicPrompts = false): IBaseWidget {
   const widget = {
     type: 'customtext',
     name,
     value,
     y: 0,
-    options: { multiline: true },
+    options: { multiline: true, dynamicPrompts },
     computeSize: (width?: number): [number, number] => [width ?? 200, HEIGHT],
     draw(this: IBaseWidget, ctx: CanvasRenderingContext2D, _node: LGraphNode, width: number, y: number) {
       const margin = 15;

@@ -125,8 +125,9 @@ export function addInputWidget(node: LGraphNode, name: string, spec: InputSpecWi
     return node.addWidget('toggle', name, Boolean(opts['default'] ?? false), noop, labels);
   }
   if (type === 'STRING') {
-    if (opts['multiline']) return addMultilineWidget(node, name, String(opts['default'] ?? ''));
-    return node.addWidget('text', name, String(opts['default'] ?? ''), noop, {});
+    const dynamicPrompts = Boolean(opts['dynamicPrompts']);
+    if (opts['multiline']) return addMultilineWidget(node, name, String(opts['default'] ?? ''), dynamicPrompts);
+    return node.addWidget('text', name, String(opts['default'] ?? ''), noop, { dynamicPrompts } as never);
   }
   const values = comboValues(type, opts);
   const initial = String(opts['default'] ?? values[0] ?? '');

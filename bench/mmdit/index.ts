@@ -1,0 +1,148 @@
+/**
+ * MMDiT benchmark on an SD3.5-Medium-shaped model with random weights (≈ 2.5 B params; written
+ * once to a cache folder, not committed). Prints figures, asserts nothing.
+ *
+ *   npm run bench:mmdit [-- --dir /tmp/comfy8-bench-mmdit --heads-per-chunk 8 --skip-fp32 --skip-1024 --keep-fp32-cache]
+ *
+ * In one run, each measurement in a fresh child process (clean RSS baseline):
+ *   1. onnxruntime's plain float32 MatMul throughput on this machine (bench/engine-core/matmul.ts),
+ *      at the step's shape (2 × 1178 tokens × 1536 → 6144).
+ *   2. FP8 weights: load (first time: quantise + write the .fp8cache), resident bytes/param,
+ *      one denoise at 512×512 (latent 64², batch 2 = CFG, 154 text tokens), one at 1024×1024.
+ *   3. float32 weights: the same 512×512 step (≈ 10 GB of weights).
+ * Then: s/step FP8 vs float32 and their ratio, peak RSS, and achieved GFLOP/s (matmul + attention
+ * FLOPs, forwardFlops) as a fraction of the plain MatMul figure.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MmditRunner } from '../../engine/models/mmdit-runner.js';
+import type { Tensor } from '../../engine/tensor.js';
+import { benchMatMul } from '../engine-core/matmul.js';
+import { forwardFlops, parameterCount, SD35_MEDIUM, writeSd35MediumCheckpoint } from './sd35m-model.js';
+
+const MiB = 2 ** 20;
+const CONTEXT_TOKENS = 154; // 77 CLIP + 77 T5 tokens, as SD3 conditioning has them
+const self = fileURLToPath(import.meta.url);
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const has = (name: string) => process.argv.includes(`--${name}`);
+
+function fill(shape: number[], seed: number, amp = 1): Tensor<'float32'> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  let s = seed >>> 0;
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    data[i] = (s / 2 ** 31 - 1) * amp;
+  }
+  return { dtype: 'float32', shape, data };
+}
+
+const rss = () => process.memoryUsage().rss;
+const peak = () => process.resourceUsage().maxRSS * 1024;
+
+async function step(runner: MmditRunner, side: number): Promise<number> {
+  const latent = side / 8;
+  const x = fill([2, 16, latent, latent], 1);
+  const context = fill([2, CONTEXT_TOKENS, 4096], 2, 0.5);
+  const pooled = fill([2, 2048], 3, 0.5);
+  const start = performance.now();
+  await runner.denoise(x, Float32Array.of(0.8, 0.8), context, pooled);
+  return (performance.now() - start) / 1000;
+}
+
+/** Child: load with one precision, warm up, time the requested steps; prints one JSON line. */
+async function child(file: string, precision: 'fp8' | 'fp32', cacheDir: string, sides: number[], headsPerChunk: number | undefined): Promise<void> {
+  const before = rss();
+  const t0 = performance.now();
+  const runner = await MmditRunner.load(file, { precision, cacheDir, attentionHeadsPerChunk: headsPerChunk });
+  const loadS = (performance.now() - t0) / 1000;
+  const loaded = rss();
+  const warmS = await step(runner, 128); // first run: session warm-up, every weight touched once
+  const steps: Record<string, number> = {};
+  const after: Record<string, number> = {};
+  for (const side of sides) {
+    steps[side] = await step(runner, side);
+    after[side] = rss();
+    process.stderr.write(`  ${precision} ${side}×${side}: ${steps[side].toFixed(1)} s\n`);
+  }
+  const cacheBytes = fs.statSync(runner.cache.path).size;
+  console.log(JSON.stringify({ precision, reused: runner.cache.reused, cacheBytes, before, loaded, after, peak: peak(), loadS, warmS, steps }));
+  await runner.release();
+}
+
+interface ChildResult {
+  precision: string;
+  reused: boolean;
+  cacheBytes: number;
+  before: number;
+  loaded: number;
+  after: Record<string, number>;
+  peak: number;
+  loadS: number;
+  warmS: number;
+  steps: Record<string, number>;
+}
+
+function runChild(args: string[]): ChildResult | { error: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) return { error: `child exited with ${r.status ?? r.signal} (${r.signal === 'SIGKILL' ? 'killed — out of memory?' : 'see stderr above'})` };
+  return JSON.parse(line) as ChildResult;
+}
+
+function gflops(sideTokens: number, seconds: number): number {
+  return forwardFlops(SD35_MEDIUM, 2, sideTokens, CONTEXT_TOKENS) / seconds / 1e9;
+}
+
+async function main(): Promise<void> {
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode === '--child') return child(rest[0]!, rest[1] as 'fp8' | 'fp32', rest[2]!, rest[3]!.split(',').map(Number), rest[4] ? Number(rest[4]) : undefined);
+  const dir = flag('dir') ?? path.join(os.tmpdir(), 'comfy8-bench-mmdit');
+  const heads = flag('heads-per-chunk') ?? '8';
+  fs.mkdirSync(dir, { recursive: true });
+  console.log(`load average at start: ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}; ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free`);
+  const file = path.join(dir, 'sd35-medium-random.safetensors');
+  const t0 = performance.now();
+  const params = writeSd35MediumCheckpoint(file);
+  console.log(`model: SD3.5-Medium shapes, ${(params / 1e9).toFixed(3)} B params (check ${parameterCount(SD35_MEDIUM)}), fp16 file ${(fs.statSync(file).size / 2 ** 30).toFixed(2)} GiB (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+
+  const tokens512 = 2 * (32 * 32 + CONTEXT_TOKENS);
+  const [mm] = await benchMatMul([tokens512], 1536, 6144, 3);
+  const mmGflops = (2 * tokens512 * 1536 * 6144) / (mm!.fp32.wallMs / 1000) / 1e9;
+  console.log(`plain float32 MatMul (onnxruntime, ${tokens512}×1536 · 1536×6144): ${mmGflops.toFixed(1)} GFLOP/s (FP8-dequant MatMul: ${((2 * tokens512 * 1536 * 6144) / (mm!.fp8.wallMs / 1000) / 1e9).toFixed(1)} GFLOP/s)`);
+
+  const fp8 = runChild([file, 'fp8', dir, has('skip-1024') ? '512' : '512,1024', heads]);
+  const fp32 = has('skip-fp32') ? { error: 'skipped (--skip-fp32)' } : runChild([file, 'fp32', dir, '512', heads]);
+  report(params, mmGflops, fp8, fp32);
+  if (!has('keep-fp32-cache')) for (const f of fs.readdirSync(dir).filter((f) => f.includes('mmdit-fp32'))) fs.rmSync(path.join(dir, f));
+  console.log(`load average at end: ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}; files kept in ${dir} (fp16 model + FP8 cache; delete by hand)`);
+}
+
+function report(params: number, mmGflops: number, fp8: ChildResult | { error: string }, fp32: ChildResult | { error: string }): void {
+  for (const r of [fp8, fp32]) {
+    if ('error' in r) {
+      console.log(`${r === fp8 ? 'fp8' : 'fp32'}: ${r.error}`);
+      continue;
+    }
+    const per = (bytes: number) => (bytes / params).toFixed(3);
+    console.log(
+      `${r.precision}: cache ${per(r.cacheBytes)} B/param${r.reused ? ' (reused)' : ''}; resident (RSS after load − before) ${per(r.loaded - r.before)} B/param, after the 512² step ${per(r.after['512']! - r.before)} B/param; ` +
+        `peak RSS ${(r.peak / 2 ** 30).toFixed(2)} GiB; load ${r.loadS.toFixed(0)} s, warm-up (128²) ${r.warmS.toFixed(1)} s`,
+    );
+    for (const [side, s] of Object.entries(r.steps)) {
+      const g = gflops((Number(side) / 16) ** 2, s);
+      console.log(`  ${r.precision} ${side}×${side} batch 2: ${s.toFixed(1)} s/step, ${g.toFixed(1)} GFLOP/s = ${((100 * g) / mmGflops).toFixed(0)} % of plain MatMul`);
+    }
+  }
+  if (!('error' in fp8) && !('error' in fp32)) console.log(`512×512 s/step FP8 / float32 = ${(fp8.steps['512']! / fp32.steps['512']!).toFixed(3)} (target ≤ 1.1)`);
+  void MiB;
+}
+
+await main();
