@@ -37,6 +37,11 @@ export const ERRORS = {
   // --- security ---
   CROSS_SITE_REFUSED: def('SECURITY_CROSS_SITE', 'forbidden', 403, 'text', ''),
 
+  AUTH_REQUIRED: def('AUTH_REQUIRED', 'unauthorized', 401, 'prompt', 'Authentication required: {details}'),
+  ADMIN_ONLY: def('ADMIN_ONLY', 'forbidden', 403, 'prompt', 'This route is for administrators'),
+  RATE_LIMITED: def('RATE_LIMITED', 'rate_limited', 429, 'prompt', 'Too many prompts: at most {limit} per minute per user'),
+  QUEUE_CAP_REACHED: def('QUEUE_CAP_REACHED', 'queue_full', 429, 'prompt', 'Too many queued prompts: at most {limit} pending per user'),
+
   // --- /prompt ---
   PROMPT_MISSING: def('PROMPT_MISSING', 'no_prompt', 400, 'prompt', 'No prompt provided'),
   PROMPT_INVALID_ID: def('PROMPT_INVALID_ID', 'invalid_prompt_id', 400, 'prompt', 'prompt_id must be a valid UUID'),
@@ -68,6 +73,8 @@ export const ERRORS = {
   FILE_NOT_IMAGE: def('FILE_NOT_IMAGE', 'invalid_image', 400, 'text', 'The file is not an image that can be converted'),
   UPLOAD_NO_FILE: def('UPLOAD_NO_FILE', 'no_file', 400, 'text', 'No file uploaded: send multipart field "image" with a filename'),
   UPLOAD_ESCAPE: def('UPLOAD_ESCAPE', 'invalid_path', 400, 'text', 'Upload target escapes the {dir} directory'),
+  UPLOAD_NOT_IMAGE: def('UPLOAD_NOT_IMAGE', 'invalid_image', 400, 'text', 'The upload is not an image: {details}'),
+  UPLOAD_TOO_MANY_PIXELS: def('UPLOAD_TOO_MANY_PIXELS', 'image_too_large', 400, 'text', 'The image is {width}x{height}: more than --max-upload-pixels allows'),
   UPLOAD_TOO_LARGE: def('UPLOAD_TOO_LARGE', 'request_too_large', 413, 'text', 'Upload exceeds --max-upload-size'),
   UPLOAD_BAD_MULTIPART: def('UPLOAD_BAD_MULTIPART', 'invalid_multipart', 400, 'text', 'Malformed multipart body: {details}'),
   MASK_BAD_ORIGINAL_REF: def('MASK_BAD_ORIGINAL_REF', 'invalid_original_ref', 400, 'text', 'original_ref must be a JSON object with a "filename"'),

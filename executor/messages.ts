@@ -63,9 +63,14 @@ interface NodeProgress {
   max: number;
 }
 
-/** Per-node progress of one job; every change re-sends `progress_state` for all non-pending nodes. */
+/**
+ * Per-node progress of one job; every change re-sends `progress_state` for all non-pending nodes.
+ * The payload is kept up to date one entry at a time and copied per message, so a message costs
+ * a native copy rather than rebuilding every entry (a 5,000-node run sends 10,000 of them).
+ */
 export class ProgressRegistry {
   private readonly nodes = new Map<string, NodeProgress>();
+  private readonly payload: Record<string, unknown> = {};
 
   constructor(
     private readonly router: MessageRouter,
@@ -74,19 +79,16 @@ export class ProgressRegistry {
   ) {}
 
   start(nodeId: string): void {
-    this.nodes.set(nodeId, { state: 'running', value: 0, max: 1 });
-    this.publish();
+    this.set(nodeId, { state: 'running', value: 0, max: 1 });
   }
 
   update(nodeId: string, value: number, max: number): void {
-    this.nodes.set(nodeId, { state: 'running', value, max });
-    this.publish();
+    this.set(nodeId, { state: 'running', value, max });
   }
 
   finish(nodeId: string): void {
     const entry = this.nodes.get(nodeId) ?? { state: 'pending', value: 0, max: 1 };
-    this.nodes.set(nodeId, { state: 'finished', value: entry.max, max: entry.max });
-    this.publish();
+    this.set(nodeId, { state: 'finished', value: entry.max, max: entry.max });
   }
 
   previewMeta(nodeId: string): PreviewMeta {
@@ -99,14 +101,13 @@ export class ProgressRegistry {
     };
   }
 
-  private publish(): void {
-    const nodes: Record<string, unknown> = {};
-    for (const [id, p] of this.nodes) {
-      if (p.state === 'pending') continue;
-      const { node_id, prompt_id, display_node_id, parent_node_id, real_node_id } = this.previewMeta(id);
-      // defineProperty: a node id "__proto__" must become an own key, not the object's prototype.
-      Object.defineProperty(nodes, id, { value: { value: p.value, max: p.max, state: p.state, node_id, prompt_id, display_node_id, parent_node_id, real_node_id }, enumerable: true, writable: true, configurable: true });
-    }
-    this.router.addressed('progress_state', { prompt_id: this.promptId, nodes });
+  private set(nodeId: string, p: NodeProgress): void {
+    this.nodes.set(nodeId, p);
+    const { node_id, prompt_id, display_node_id, parent_node_id, real_node_id } = this.previewMeta(nodeId);
+    const entry = { value: p.value, max: p.max, state: p.state, node_id, prompt_id, display_node_id, parent_node_id, real_node_id };
+    // defineProperty: a node id "__proto__" must become an own key, not the object's prototype.
+    Object.defineProperty(this.payload, nodeId, { value: entry, enumerable: true, writable: true, configurable: true });
+    // Spread copies own keys as data properties, "__proto__" included.
+    this.router.addressed('progress_state', { prompt_id: this.promptId, nodes: { ...this.payload } });
   }
 }

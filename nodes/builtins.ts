@@ -12,6 +12,9 @@ import { ImageToMask, InvertMask, MaskToImage, SolidMask } from './mask/mask-nod
 import type { NodeDefinition } from './node-api.js';
 import { NodeRegistry } from './registry.js';
 import { samplingNodes } from './sampling/index.js';
+import { conditioningNodes } from './conditioning/conditioning-nodes.js';
+import { loaderNodes } from './loaders/loader-nodes.js';
+import { vaeNodes } from './vae/vae-nodes.js';
 
 export function builtinNodes(): NodeDefinition[] {
   const nodes = [
@@ -39,6 +42,9 @@ export function builtinNodes(): NodeDefinition[] {
     MaskToImage,
     ImageToMask,
     ...samplingNodes(),
+    ...loaderNodes,
+    ...conditioningNodes,
+    ...vaeNodes,
   ];
   return nodes as unknown as NodeDefinition[];
 }

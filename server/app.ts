@@ -12,7 +12,12 @@ import { compressResponses } from './http/compress.js';
 import { rawBodyReader } from './http/body.js';
 import { originCheck, securityMiddleware } from './http/security.js';
 import { projectRoot } from './project-root.js';
+import { accessOf } from './access.js';
+import { auditMiddleware } from './audit-log.js';
+import { authMiddleware, Authenticator, CredentialStore, sendUnauthorizedUpgrade } from './auth/index.js';
 import { MemoryHistoryStore } from './queue/history-store.js';
+import { MemoryFileOwners } from './queue/persistence.js';
+import { PromptRateLimiter } from './rate-limit.js';
 import { PromptQueue } from './queue/prompt-queue.js';
 import { PromptWorker } from './queue/worker.js';
 import { registerApiRoutes, registerJobsRoutes } from './routes/index.js';
@@ -26,6 +31,8 @@ export interface ComfyApp {
   hub: WsHub;
   worker: PromptWorker;
   ctx: ServerContext;
+  /** Every router and the prefixes it is mounted at (the route-coverage test walks these). */
+  mounts: Array<{ prefixes: string[]; router: express.Router }>;
   /** Stops the worker (interrupting a running prompt), closes every socket, detaches from the log. */
   close(): Promise<void>;
 }
@@ -34,34 +41,43 @@ export function createApp(deps: AppDeps): ComfyApp {
   const { config } = deps;
   const features = () => serverFeatures(config);
   let queue: PromptQueue | null = null;
+  const auth = deps.auth ?? new Authenticator({ modes: [], credentials: new CredentialStore(path.join(deps.folders.userDir, 'comfy8-auth.json')), jwt: null });
   const hub = new WsHub({
+    authenticate: auth.enabled ? (req) => auth.authenticate(req) : undefined,
+    refuseUnauthenticated: (socket, reason) => sendUnauthorizedUpgrade(auth, socket, reason),
+    isolated: config.multiUser,
     queueRemaining: () => queue?.remaining() ?? 0,
     serverFeatures: features,
     log: deps.log,
     refuseUpgrade: config.corsOrigin === null ? originCheck : undefined,
     terminalSize,
   });
-  queue = new PromptQueue(deps.history ?? new MemoryHistoryStore(), () => hub.broadcastStatus());
+  queue = new PromptQueue(deps.history ?? new MemoryHistoryStore(config.maxHistorySize), () => hub.broadcastStatus(), deps.journal);
+  const files = deps.files ?? new MemoryFileOwners();
   const detachLogs = deps.log.buffer.onEntries((entries) => hub.sendLogs(entries));
   const ctx: ServerContext = {
     ...deps,
     executor: deps.createExecutor(hub),
     queue,
     hub,
+    auth,
+    files,
+    limiter: new PromptRateLimiter(config.maxPromptsPerMinute, config.maxQueuedPerUser),
     users: new UserStore(deps.folders.userDir, config.multiUser),
     webRoot: config.frontEndRoot ?? path.join(projectRoot(), 'web'),
     features,
   };
-  const worker = new PromptWorker({ queue, executor: ctx.executor, interrupt: deps.interrupt, messenger: hub, log: deps.log, unloadModels: deps.unloadModels });
+  const worker = new PromptWorker({ queue, executor: ctx.executor, interrupt: deps.interrupt, messenger: hub, log: deps.log, unloadModels: deps.unloadModels, files });
   const close = async () => {
     await worker.stop();
     await hub.close();
     detachLogs();
   };
-  return { app: buildExpress(ctx), hub, worker, ctx, close };
+  const mounts: ComfyApp['mounts'] = [];
+  return { app: buildExpress(ctx, mounts), hub, worker, ctx, mounts, close };
 }
 
-function buildExpress(ctx: ServerContext): Express {
+function buildExpress(ctx: ServerContext, mounts: ComfyApp['mounts']): Express {
   const { config } = ctx;
   const app = express();
   app.disable('x-powered-by');
@@ -74,6 +90,9 @@ function buildExpress(ctx: ServerContext): Express {
     });
   }
   app.use(securityMiddleware({ corsOrigin: config.corsOrigin, offline: config.offline }));
+  if (ctx.audit) app.use(auditMiddleware(ctx.audit, (req) => accessOf(ctx, req).user));
+  // Before every route (static files included): nothing is served to an unauthenticated client.
+  if (ctx.auth) app.use(authMiddleware(ctx.auth));
   app.use(cacheHeaders());
   if (config.compressResponseBody) app.use(compressResponses());
   app.use(rawBodyReader(config.maxUploadBytes));
@@ -86,8 +105,10 @@ function buildExpress(ctx: ServerContext): Express {
   registerJobsRoutes(jobs, ctx);
   app.use('/api/api', jobs);
   app.use('/api', jobs);
-  app.use('/internal', internalRouter(ctx));
+  const internal = internalRouter(ctx);
+  app.use('/internal', internal);
   registerStatic(app, ctx);
+  mounts.push({ prefixes: ['', '/api'], router: api }, { prefixes: ['/api', '/api/api'], router: jobs }, { prefixes: ['/internal'], router: internal }, { prefixes: [''], router: app.router });
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(ERRORS.NOT_FOUND)));
   app.use(errorHandler(ctx));

@@ -4,12 +4,15 @@
  */
 import path from 'node:path';
 import type { CachePolicyName } from '../executor/types.js';
-import { CliError, parseCliArgs, type ParsedArgs } from './cli-args.js';
+import { parseCliArgs, type ParsedArgs } from './cli-args.js';
+import { DEFAULT_SECURITY_CONFIG, securityFromParsed, type SecurityConfig } from './security-config.js';
 import { DEFAULT_PRECISION_CONFIG, precisionFromParsed, type PrecisionConfig } from './precision-flags.js';
 
 export type HashingFunction = 'md5' | 'sha1' | 'sha256' | 'sha512';
 
-export interface Config {
+export type { AuthMode } from './security-config.js';
+
+export interface Config extends SecurityConfig {
   /** Addresses to bind (`--listen`, comma-separated). */
   readonly listen: readonly string[];
   readonly port: number;
@@ -54,6 +57,7 @@ export interface Config {
 }
 
 const DEFAULTS: Config = {
+  ...DEFAULT_SECURITY_CONFIG,
   listen: ['127.0.0.1'],
   port: 8188,
   tls: null,
@@ -135,6 +139,7 @@ export function configFromParsed(parsed: ParsedArgs, argv: readonly string[], cw
     offline: (v['offline'] as boolean) || (v['disable-api-nodes'] as boolean),
     quickTestForCi: v['quick-test-for-ci'] as boolean,
     argv: ['main.py', ...argv],
+    ...securityFromParsed(parsed, cwd),
     precision: precisionFromParsed(parsed),
   });
 }

@@ -8,7 +8,11 @@ import type { NodeEnvironment } from '../nodes/node-api.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { Config } from './config.js';
 import type { ServerLogger } from './logger.js';
+import type { AuditLog } from './audit-log.js';
+import type { Authenticator } from './auth/index.js';
+import type { PromptRateLimiter } from './rate-limit.js';
 import type { HistoryStore } from './queue/history-store.js';
+import type { FileOwners, QueueJournal } from './queue/persistence.js';
 import type { PromptQueue } from './queue/prompt-queue.js';
 import type { JobExecutor } from './queue/worker.js';
 import type { UserStore } from './users.js';
@@ -28,6 +32,13 @@ export interface AppDeps {
   interrupt: InterruptFlag;
   /** Defaults to an in-memory store. */
   history?: HistoryStore;
+  /** Where pending jobs survive a restart; defaults to memory only. */
+  journal?: QueueJournal;
+  /** Owners of outputs and uploads; defaults to memory only. */
+  files?: FileOwners;
+  /** Authentication (absent or with no modes: none). */
+  auth?: Authenticator;
+  audit?: AuditLog | null;
   /** `/free {unload_models}`; optional until a model cache exists. */
   unloadModels?: () => void;
   /** Version strings reported by `/system_stats`. */
@@ -41,6 +52,8 @@ export interface ServerContext extends AppDeps {
   queue: PromptQueue;
   hub: WsHub;
   users: UserStore;
+  files: FileOwners;
+  limiter: PromptRateLimiter;
   /** The static web root: `--front-end-root`, else the project's `web/` folder. */
   webRoot: string;
   /** The server feature flags (`/features` and the WS reply). */

@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { refuseOpenListen } from './auth/index.js';
 import { CliError, helpText, parseCliArgs } from './cli-args.js';
+import { isCommand, runCommand } from './cli.js';
 import { configFromParsed } from './config.js';
 import { serverFeatures } from './context.js';
 import { checkRequiredDirectories } from './folders.js';
@@ -12,6 +14,7 @@ import { createLogger } from './logger.js';
 import { displayUrl, startServer } from './server.js';
 
 async function main(argv: string[]): Promise<void> {
+  if (isCommand(argv[0])) process.exit(runCommand(argv));
   let parsed;
   try {
     parsed = parseCliArgs(argv);
@@ -40,6 +43,11 @@ async function main(argv: string[]): Promise<void> {
   if (config.frontEndRoot && !fs.existsSync(path.join(config.frontEndRoot, 'index.html'))) {
     log.warn(`--front-end-root ${config.frontEndRoot} has no index.html; serving a placeholder page at /`);
   }
+  const refused = refuseOpenListen(config);
+  if (refused) {
+    log.error(`error: ${refused}`);
+    process.exit(1);
+  }
   let server;
   try {
     server = await startServer(config, { log });
@@ -55,11 +63,25 @@ async function main(argv: string[]): Promise<void> {
     await server.close();
     process.exit(0);
   }
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => {
-      void server.close().then(() => process.exit(0));
+  const running = server;
+  process.on('SIGINT', () => {
+    void running.close().then(() => process.exit(0));
+  });
+  // SIGTERM drains: the running prompt may finish (up to --shutdown-timeout); pending prompts stay
+  // queued in the database for the next start. A prompt still running at the timeout is re-queued.
+  process.once('SIGTERM', () => {
+    log.info(`SIGTERM: finishing the running prompt (up to ${config.shutdownTimeoutMs / 1000} s), then exiting`);
+    void running.app.worker.drain(config.shutdownTimeoutMs).then(async (finished) => {
+      if (!finished) {
+        // Every queue change is already committed; exiting now leaves the prompt marked running,
+        // which the next start re-queues.
+        log.warn('SIGTERM: the running prompt did not finish in time; it stays queued for the next start');
+        process.exit(0);
+      }
+      await running.close();
+      process.exit(0);
     });
-  }
+  });
 }
 
 void main(process.argv.slice(2));

@@ -5,10 +5,12 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createInterruptFlag, PromptExecutor, validatePrompt } from '../executor/index.js';
 import { createBuiltinRegistry } from '../nodes/builtins.js';
 import { ModelManager } from '../nodes/models/model-manager.js';
+import { ensureDemoCheckpoint } from '../nodes/loaders/demo-checkpoint.js';
 import type { NodeEnvironment } from '../nodes/node-api.js';
 import type { NodeRegistry } from '../nodes/registry.js';
 import { createApp, type ComfyApp } from './app.js';
@@ -18,7 +20,10 @@ import { buildFolderPaths, prepareDirectories } from './folders.js';
 import { createLogger, type ServerLogger } from './logger.js';
 import { loadServerPlugins, type PluginStartOptions } from './plugins.js';
 import type { PluginLoadResult } from '../nodes/plugins/index.js';
+import { AuditLog } from './audit-log.js';
+import { createAuthenticator, refuseOpenListen } from './auth/index.js';
 import type { HistoryStore } from './queue/history-store.js';
+import { SqliteStore } from './queue/sqlite-store.js';
 
 export interface StartOptions {
   log?: ServerLogger;
@@ -77,10 +82,35 @@ export function displayUrl(config: Config, host: string, port: number): string {
   return `${scheme}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
 }
 
+/** SQLite queue/history/file owners, authentication and the audit log, per the Config. */
+function attachSecurity(config: Config, deps: AppDeps, opts: StartOptions): { close(): Promise<void> } {
+  const userDir = deps.folders.userDir;
+  deps.auth = createAuthenticator(config, userDir);
+  let store: SqliteStore | null = null;
+  if (config.persistQueue && !opts.history) {
+    store = new SqliteStore(path.join(userDir, 'comfy8.db'), config.maxHistorySize);
+    deps.history = store;
+    deps.journal = store;
+    deps.files = store.files;
+  }
+  const audit = config.auditLog === false ? null : new AuditLog({ file: config.auditLog ?? path.join(userDir, 'comfy8-audit.log'), maxBytes: config.auditLogMaxBytes });
+  deps.audit = audit;
+  return {
+    async close() {
+      await audit?.close();
+      store?.close();
+    },
+  };
+}
+
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const refused = refuseOpenListen(config);
+  if (refused) throw new Error(refused);
   const deps = buildDeps(config, opts);
   const plugins = await loadServerPlugins(config, deps, opts.plugins);
   prepareDirectories(deps.folders);
+  ensureDemoCheckpoint(deps.folders, deps.log); // first start: a tiny demo model so the example workflows run
+  const security = attachSecurity(config, deps, opts);
   const comfy = createApp(deps);
   const tls = config.tls ? { key: fs.readFileSync(config.tls.keyFile), cert: fs.readFileSync(config.tls.certFile) } : null;
   const servers: http.Server[] = [];
@@ -94,6 +124,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
   } catch (err) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    await comfy.close();
+    await security.close();
     throw err;
   }
   comfy.worker.start();
@@ -101,6 +133,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     await comfy.close();
     for (const s of servers) s.closeAllConnections();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    await security.close();
   };
   return { port, url: displayUrl(config, config.listen[0] ?? '127.0.0.1', port), app: comfy, plugins, close };
 }

@@ -17,6 +17,9 @@ export const BinaryEventType = { PREVIEW_IMAGE: 1, UNENCODED_PREVIEW_IMAGE: 2, T
 interface Client {
   socket: WebSocket;
   sid: string;
+  /** The authenticated user (or the self-asserted Comfy-User); null = unknown. */
+  user: string | null;
+  admin: boolean;
   featureFlags: Record<string, unknown>;
   gotFirstMessage: boolean;
 }
@@ -31,6 +34,17 @@ export interface WsHubOptions {
   refuseUpgrade?: (req: http.IncomingMessage) => number | null;
   /** Terminal size reported with `logs` messages. */
   terminalSize?: () => { cols: number; rows: number };
+  /** Authentication of the upgrade request (absent: auth off). */
+  authenticate?: (req: http.IncomingMessage) => { ok: true; identity: { user: string; role: string } } | { ok: false; reason: string };
+  /** Answers a refused upgrade with the 401. */
+  refuseUnauthenticated?: (socket: Duplex, reason: string) => void;
+  /** `--multi-user`: a prompt's events reach only its owner's sockets (and admins'). */
+  isolated?: boolean;
+}
+
+interface SocketIdentity {
+  user: string | null;
+  admin: boolean;
 }
 
 export const WS_PATHS = ['/ws', '/api/ws'];
@@ -38,8 +52,10 @@ export const WS_PATHS = ['/ws', '/api/ws'];
 export class WsHub implements ExecutionEventSink, WorkerMessenger {
   private readonly clients = new Map<string, Client>();
   // aiohttp's default max_msg_size: clients only send small JSON here.
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  // A browser can only send a token as a subprotocol; the server must then pick one it offered.
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024, handleProtocols: pickProtocol });
   private runningClient: string | undefined;
+  private runningOwner: string | undefined;
   private lastNodeId: string | null = null;
   private readonly logSubscribers = new Set<string>();
 
@@ -61,14 +77,34 @@ export class WsHub implements ExecutionEventSink, WorkerMessenger {
       socket.end(`HTTP/1.1 ${refused} Forbidden\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, url.searchParams.get('clientId') ?? ''));
+    const identity = this.identify(req, url);
+    if ('reason' in identity) {
+      if (this.opts.refuseUnauthenticated) this.opts.refuseUnauthenticated(socket, identity.reason);
+      else socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, url.searchParams.get('clientId') ?? '', identity));
   }
 
-  private onConnection(socket: WebSocket, requestedSid: string): void {
+  private identify(req: http.IncomingMessage, url: URL): SocketIdentity | { reason: string } {
+    if (this.opts.authenticate) {
+      const r = this.opts.authenticate(req);
+      return r.ok ? { user: r.identity.user, admin: r.identity.role === 'admin' } : { reason: r.reason };
+    }
+    if (!this.opts.isolated) return { user: null, admin: true };
+    const header = req.headers['comfy-user'];
+    const claimed = typeof header === 'string' && header ? header : url.searchParams.get('user');
+    return { user: claimed || null, admin: false };
+  }
+
+  private onConnection(socket: WebSocket, requestedSid: string, identity: SocketIdentity): void {
     // A known sid replaces the old socket (as ComfyUI does, the old one is dropped, not closed:
-    // two tabs sharing an id must not knock each other off in a reconnect loop).
-    const sid = requestedSid || randomUUID().replace(/-/g, '');
-    const client: Client = { socket, sid, featureFlags: {}, gotFirstMessage: false };
+    // two tabs sharing an id must not knock each other off in a reconnect loop) — unless it
+    // belongs to another user: then this socket gets a fresh sid instead of the other's events.
+    const taken = requestedSid ? this.clients.get(requestedSid) : undefined;
+    const stolen = taken !== undefined && this.opts.isolated && !identity.admin && taken.user !== identity.user;
+    const sid = requestedSid && !stolen ? requestedSid : randomUUID().replace(/-/g, '');
+    const client: Client = { socket, sid, user: identity.user, admin: identity.admin, featureFlags: {}, gotFirstMessage: false };
     this.clients.set(sid, client);
     socket.on('message', (data, isBinary) => this.onMessage(client, data, isBinary));
     socket.on('close', () => {
@@ -112,11 +148,16 @@ export class WsHub implements ExecutionEventSink, WorkerMessenger {
     client.socket.send(payload, () => {});
   }
 
-  /** Targets: one sid (dropped silently if it has no socket) or, with sid undefined, everyone. */
+  /**
+   * Targets: one sid (dropped silently if it has no socket) or, with sid undefined, everyone.
+   * While a prompt runs under isolation, only its owner's sockets and admins' qualify (a socket
+   * of unknown user only when addressed by its sid: the frontend's own client id).
+   */
   private targets(sid: string | undefined): Client[] {
-    if (sid === undefined) return [...this.clients.values()];
-    const c = this.clients.get(sid);
-    return c ? [c] : [];
+    const all = sid === undefined ? [...this.clients.values()] : [this.clients.get(sid)].filter((c): c is Client => c !== undefined);
+    const owner = this.runningOwner;
+    if (!this.opts.isolated || owner === undefined) return all;
+    return all.filter((c) => c.admin || c.user === owner || (sid !== undefined && c.user === null));
   }
 
   send(type: string, data: Record<string, unknown>, sid?: string): void {
@@ -125,8 +166,14 @@ export class WsHub implements ExecutionEventSink, WorkerMessenger {
     for (const c of this.targets(sid)) this.sendRaw(c, payload);
   }
 
+  /** Queue size to every socket: not a prompt's event, so not filtered by owner. */
   broadcastStatus(): void {
-    this.send('status', { status: this.queueInfo() });
+    const payload = JSON.stringify({ type: 'status', data: { status: this.queueInfo() } });
+    for (const c of this.clients.values()) this.sendRaw(c, payload);
+  }
+
+  setRunningOwner(owner: string | undefined): void {
+    this.runningOwner = owner;
   }
 
   setRunningClient(clientId: string | undefined): void {
@@ -176,6 +223,12 @@ export class WsHub implements ExecutionEventSink, WorkerMessenger {
     this.clients.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+/** The first offered subprotocol that is not a token (else the token entry itself). */
+function pickProtocol(protocols: Set<string>): string | false {
+  const list = [...protocols];
+  return list.find((p) => !p.startsWith('bearer.')) ?? list[0] ?? false;
 }
 
 function u32(n: number): Buffer {

@@ -3,12 +3,27 @@
  * the sources, so a build that copies engine/ must copy engine/tokenizers/data/ too; `dataDir`
  * points elsewhere.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer } from '@huggingface/tokenizers';
 
-export const BUNDLED_TOKENIZER_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data');
+/**
+ * Beside this module in the sources; from the compiled `dist/engine/tokenizers/` the data stays in
+ * the sources' folder, found by walking up to the project root (the folder holding engine/tokenizers/data).
+ */
+function findBundledDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const beside = path.join(here, 'data');
+  if (existsSync(path.join(beside, 'clip'))) return beside;
+  for (let dir = path.dirname(here); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'engine', 'tokenizers', 'data');
+    if (existsSync(path.join(candidate, 'clip'))) return candidate;
+  }
+  return beside;
+}
+
+export const BUNDLED_TOKENIZER_DIR = findBundledDir();
 
 const cache = new Map<string, Tokenizer>();
 

@@ -14,17 +14,17 @@ import { writeSyntheticCheckpoint, type Sd3CheckpointSpec } from './synthetic-sd
 export const DEMO_CHECKPOINT_NAME = 'comfy8-demo-sd35-tiny.safetensors';
 
 /**
- * Widths: CLIP-L 32 (narrower) and CLIP-G 64 (wider), so the slot-order rules tell them apart; T5
- * 32; the MMDiT takes their 96-wide context and 96-wide pooled vector (SD3's 4096 / 2048 in
- * miniature); pos_embed 64×64 covers 1024×1024 images; the VAE keeps SD3's 4 levels at 32 channels.
+ * Widths: CLIP-L 16 (narrower) and CLIP-G 32 (wider), so the slot-order rules tell them apart; T5
+ * 48 = CLIP-L + CLIP-G, so the MMDiT takes a 48-wide context and a 48-wide pooled vector (SD3's
+ * 4096 = T5 width and 2048 = CLIP-L + CLIP-G in miniature); pos_embed 64×64 covers 1024×1024 images; the VAE keeps SD3's 4 levels at 32 channels.
  */
 export const DEMO_SPEC: Sd3CheckpointSpec = Object.freeze({
   seedTag: 'comfy8-demo-sd35-tiny/v1',
   storage: 'F16',
-  mmdit: { depth: 2, posEmbedMaxSize: 64, qkNorm: true, dualAttentionBlocks: [], contextInChannels: 96, admInChannels: 96 },
-  clipL: { width: 32, layers: 2, mlp: 128, projection: 32 },
-  clipG: { width: 64, layers: 2, mlp: 256, projection: 64 },
-  t5: { dModel: 32, heads: 2, dKv: 16, ff: 64, blocks: 2 },
+  mmdit: { depth: 2, posEmbedMaxSize: 64, qkNorm: true, dualAttentionBlocks: [], contextInChannels: 48, admInChannels: 48 },
+  clipL: { width: 16, layers: 2, mlp: 64, projection: 16 },
+  clipG: { width: 32, layers: 2, mlp: 128, projection: 32 },
+  t5: { dModel: 48, heads: 2, dKv: 24, ff: 96, blocks: 2 },
   vae: { channels: [32, 32, 32, 32], encoderBlocks: 2, decoderBlocks: 3 },
 });
 
@@ -39,6 +39,19 @@ export function makeDemoCheckpoint(file: string): void {
   writeSyntheticCheckpoint(file, DEMO_SPEC, { ...DEMO_METADATA });
 }
 
+/** The last demo file written by this process: later servers (tests) copy it instead of regenerating. */
+let written: { file: string; size: number } | undefined;
+
+function copyOrMake(file: string): void {
+  if (written && fs.existsSync(written.file) && fs.statSync(written.file).size === written.size) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.copyFileSync(written.file, file);
+    return;
+  }
+  makeDemoCheckpoint(file);
+  written = { file, size: fs.statSync(file).size };
+}
+
 /**
  * First start: when the checkpoints folders hold no model file, puts the demo there so the default
  * workflows have something to run. Returns the path written, or null when nothing was needed.
@@ -49,7 +62,7 @@ export function ensureDemoCheckpoint(folders: FolderPaths, log: Logger): string 
   if (!root) return null;
   const file = path.join(root, DEMO_CHECKPOINT_NAME);
   try {
-    makeDemoCheckpoint(file);
+    copyOrMake(file);
   } catch (error) {
     log.warn(`demo checkpoint: could not write ${file}: ${(error as Error).message}`);
     return null;

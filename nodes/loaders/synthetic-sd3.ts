@@ -253,9 +253,14 @@ function writeAll(fd: number, bytes: Uint8Array): void {
  * tensor in memory at a time. `metadata` goes into `__metadata__`.
  */
 export function writeSyntheticCheckpoint(path: string, spec: Sd3CheckpointSpec, metadata: Record<string, string> = {}): void {
-  const shapes = [...sd3CheckpointShapes(spec)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const storage = spec.storage ?? 'F16';
-  const header: Record<string, unknown> = { __metadata__: metadata };
+  writeSyntheticFile(path, sd3CheckpointShapes(spec), { seedTag: spec.seedTag, storage: spec.storage, metadata });
+}
+
+/** Any key → shape map as a safetensors file of synthetic values (keys sorted). */
+export function writeSyntheticFile(path: string, shapeMap: ReadonlyMap<string, readonly number[]>, opts: { seedTag: string; storage?: StorageDtype; metadata?: Record<string, string> }): void {
+  const shapes = [...shapeMap].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const storage = opts.storage ?? 'F16';
+  const header: Record<string, unknown> = { __metadata__: opts.metadata ?? {} };
   let offset = 0;
   const plan = shapes.map(([key, shape]) => {
     const st = storageOf(key, storage);
@@ -273,7 +278,7 @@ export function writeSyntheticCheckpoint(path: string, spec: Sd3CheckpointSpec, 
   try {
     writeAll(fd, head);
     for (const { key, shape, st } of plan) {
-      const data = encodeFromFloat32(syntheticValues(spec.seedTag, key, shape), ST_TO_DTYPE[st]);
+      const data = encodeFromFloat32(syntheticValues(opts.seedTag, key, shape), ST_TO_DTYPE[st]);
       writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
   } catch (error) {

@@ -54,10 +54,33 @@ export interface GuidedSampleResult {
   denoised: Tensor<'float32'> | null;
 }
 
-interface StepReport {
-  step: number;
-  total: number;
-  denoised: Float32Array | null;
+/**
+ * Collects the sampler's per-step callbacks (synchronous, repeated on every replay) and reports each
+ * step once, with its preview, when the event loop runs again (`flush`).
+ */
+function stepReporter(ctx: ExecutionContext, latentShape: readonly number[], total: number) {
+  const previewer = previewerFor(ctx.previewMethod, ctx.env.previewSize, ctx.env.log);
+  const pending: { step: number; denoised: Float32Array }[] = [];
+  let reported = -1;
+  let last: Float32Array | null = null;
+  return {
+    get lastDenoised(): Float32Array | null {
+      return last;
+    },
+    callback(info: StepInfo): void {
+      if (info.step <= reported) return;
+      reported = info.step;
+      last = info.denoised.slice();
+      pending.push({ step: info.step, denoised: last });
+    },
+    async flush(): Promise<void> {
+      for (const r of pending.splice(0)) {
+        const preview: PreviewImage | undefined = previewer ? await previewer(r.denoised, latentShape) : undefined;
+        ctx.progress(r.step + 1, total, preview);
+      }
+      ctx.checkInterrupt();
+    },
+  };
 }
 
 /** Runs the guided sampler; the model part is leased from the model manager for the whole run. */
@@ -83,58 +106,44 @@ async function sampleWithDenoiser(opts: GuidedSampleOptions, denoiser: FlowDenoi
   const replayNoise = stepNoise && replayableNoise(stepNoise);
   const mask = opts.noiseMask && expandMask(opts.noiseMask, latent.shape);
   const blendNoise = mask && sampler.sampler === 'ddim' ? createCpuStepNoiseSource(opts.seed)(latent.shape) : noise;
-  const previewer = previewerFor(ctx.previewMethod, ctx.env.previewSize, ctx.env.log);
-  const reports: StepReport[] = [];
-  let reported = -1;
-  let lastDenoised: Float32Array | null = null;
-  const adm = denoiser.config.admInChannels;
-  const batch = latent.shape[0];
+  const reporter = stepReporter(ctx, latent.shape, opts.progressTotal ?? opts.sigmas.length - 1);
 
-  const run = (modelFn: (b: ModelBatch<MmditCond>) => Float32Array) => {
+  const run = (modelFn: (b: ModelBatch<MmditCond>) => Float32Array): Float32Array => {
     replayNoise?.rewind();
     const sigmas = opts.sigmas.slice(); // uni_pc writes into it; every replay starts from the original
     let guided: DenoiseFn = cfgDenoiser(modelFn, opts.positive, opts.negative, opts.cfg);
     if (mask) guided = maskedDenoiser(guided, mask, x0, blendNoise);
     const start = { dtype: 'float32' as const, shape: [...latent.shape], data: noiseScaling(sigmas[0], noise, x0) };
-    const total = opts.progressTotal ?? sigmas.length - 1;
     const out = sampleFn(guided, start, sigmas, {
       modelSampling: model.modelSampling,
       noise: replayNoise?.source,
       eta: sampler.eta,
       sNoise: sampler.sNoise,
       checkInterrupt: () => ctx.checkInterrupt(),
-      callback: (info: StepInfo) => {
-        if (info.step <= reported) return;
-        reported = info.step;
-        lastDenoised = info.denoised.slice();
-        reports.push({ step: info.step, total, denoised: previewer ? lastDenoised : null });
-      },
+      callback: (info) => reporter.callback(info),
     });
     return processOut(format, inverseNoiseScaling(sigmas[sigmas.length - 1], out.data));
   };
 
-  const flushReports = async () => {
-    for (const r of reports.splice(0)) {
-      const preview: PreviewImage | undefined = previewer && r.denoised ? await previewer(r.denoised, latent.shape) : undefined;
-      ctx.progress(r.step + 1, r.total, preview);
-    }
-    ctx.checkInterrupt();
-  };
-
   const samples = await runWithAsyncModel(run, {
     between: async () => {
-      await flushReports();
+      await reporter.flush();
       await new Promise<void>((resolve) => setImmediate(resolve)); // let /interrupt and socket writes through
       ctx.checkInterrupt();
     },
-    evaluate: async (b) => {
-      const { context, pooled } = batchConds(b.conds, batch, adm);
-      const sigma = new Float32Array(b.x.shape[0]).fill(b.sigma);
-      const out = await denoiser.denoise(b.x, sigma, context, pooled);
-      return out.data;
-    },
+    evaluate: (b) => evaluateBatch(denoiser, b, latent.shape[0]),
   });
-  await flushReports();
-  const denoised: Tensor<'float32'> | null = lastDenoised ? { dtype: 'float32', shape: [...latent.shape], data: processOut(format, lastDenoised) } : null;
-  return { samples: { dtype: 'float32', shape: [...latent.shape], data: samples }, denoised };
+  await reporter.flush();
+  const last = reporter.lastDenoised;
+  return {
+    samples: { dtype: 'float32', shape: [...latent.shape], data: samples },
+    denoised: last ? { dtype: 'float32', shape: [...latent.shape], data: processOut(format, last) } : null,
+  };
+}
+
+/** One batched model call: conds × latent batch, σ per item. */
+async function evaluateBatch(denoiser: FlowDenoiser, b: ModelBatch<MmditCond>, latentBatch: number): Promise<Float32Array> {
+  const { context, pooled } = batchConds(b.conds, latentBatch, denoiser.config.admInChannels);
+  const sigma = new Float32Array(b.x.shape[0]).fill(b.sigma);
+  return (await denoiser.denoise(b.x, sigma, context, pooled)).data;
 }

@@ -2,6 +2,7 @@
  * What survives a restart besides history: the pending queue (`QueueJournal`) and who owns each
  * saved output or upload (`FileOwners`). In-memory versions here; SQLite in `sqlite-store.ts`.
  */
+import path from 'node:path';
 import type { ExecutionJob } from '../../executor/types.js';
 
 /** A queued job and the user who queued it. */
@@ -38,8 +39,8 @@ export interface FileOwners {
 }
 
 export function fileKey(file: FileRefKey): string {
-  const sub = file.subfolder.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '');
-  return [file.type, sub, file.filename].filter(Boolean).join('/');
+  const joined = path.posix.normalize([file.subfolder, file.filename].join('/').replace(/\\/g, '/'));
+  return `${file.type}/${joined.replace(/^(\.\/|\/)+/, '')}`;
 }
 
 export class MemoryJournal implements QueueJournal {

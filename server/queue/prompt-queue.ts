@@ -90,11 +90,6 @@ export class PromptQueue {
     this.onChange();
   }
 
-  /** Forgets the running job without a history entry (shutdown: it stays queued on disk). */
-  abandonRunning(): void {
-    this.runningJob = null;
-  }
-
   running(): OwnedJob | null {
     return this.runningJob;
   }

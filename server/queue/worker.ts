@@ -38,7 +38,6 @@ export interface WorkerDeps {
 export class PromptWorker {
   private stopped = true;
   private loop: Promise<void> | null = null;
-  private draining = false;
 
   constructor(private readonly deps: WorkerDeps) {}
 
@@ -61,7 +60,6 @@ export class PromptWorker {
    * finished; false if it was still running (it stays queued on disk and runs after a restart).
    */
   async drain(timeoutMs: number): Promise<boolean> {
-    this.draining = true;
     this.stopped = true;
     this.deps.queue.wake();
     let timer: NodeJS.Timeout | undefined;

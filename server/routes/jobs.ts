@@ -9,6 +9,10 @@ import { queryParam } from '../http/body.js';
 import { toQueueItem } from '../queue/prompt-queue.js';
 import type { ServerContext } from '../context.js';
 import { isCanonicalUuid } from './prompt.js';
+import { accessOf, mayAccess, type Access } from '../access.js';
+import type { OwnedJob } from '../queue/persistence.js';
+
+const ownerOf = (j: OwnedJob) => j.owner ?? 'default';
 
 const INT = /^\s*[+-]?\d+\s*$/;
 
@@ -50,14 +54,16 @@ function parseListQuery(req: Request): ListQuery {
   return { statuses, workflowId: queryParam(req, 'workflow_id') || undefined, sortBy, sortOrder, limit, offset };
 }
 
-function allJobs(ctx: ServerContext, q: ListQuery): Job[] {
+function allJobs(ctx: ServerContext, q: ListQuery, access: Access): Job[] {
   const jobs: Job[] = [];
   const running = ctx.queue.running();
-  if (running && q.statuses.includes('in_progress') && !ctx.queue.history.has(running.promptId)) jobs.push(jobFromQueueItem(toQueueItem(running), 'in_progress'));
-  if (q.statuses.includes('pending')) for (const p of ctx.queue.pending()) jobs.push(jobFromQueueItem(toQueueItem(p), 'pending'));
+  if (running && mayAccess(access, ownerOf(running)) && q.statuses.includes('in_progress') && !ctx.queue.history.has(running.promptId)) {
+    jobs.push(jobFromQueueItem(toQueueItem(running), 'in_progress'));
+  }
+  if (q.statuses.includes('pending')) for (const p of ctx.queue.pending()) if (mayAccess(access, ownerOf(p))) jobs.push(jobFromQueueItem(toQueueItem(p), 'pending'));
   const wanted = new Set<JobStatus>(q.statuses.filter((s) => s === 'completed' || s === 'failed' || s === 'cancelled'));
   if (wanted.size) {
-    for (const [id, entry] of ctx.queue.history.entries()) {
+    for (const [id, entry] of ctx.queue.history.entries(access.scope)) {
       const job = jobFromHistory(id, entry);
       if (wanted.has(job['status'] as JobStatus)) jobs.push(job);
     }
@@ -65,28 +71,29 @@ function allJobs(ctx: ServerContext, q: ListQuery): Job[] {
   return q.workflowId ? jobs.filter((j) => j['workflow_id'] === q.workflowId) : jobs;
 }
 
-function findJob(ctx: ServerContext, id: string): Job | null {
-  const entry = ctx.queue.history.get(id);
+function findJob(ctx: ServerContext, id: string, access: Access): Job | null {
+  const entry = mayAccess(access, ctx.queue.history.ownerOf(id)) ? ctx.queue.history.get(id) : undefined;
   if (entry) return jobFromHistory(id, entry, true);
   const running = ctx.queue.running();
-  if (running?.promptId === id) return jobFromQueueItem(toQueueItem(running), 'in_progress', true);
-  const pending = ctx.queue.pending().find((p) => p.promptId === id);
+  if (running?.promptId === id && mayAccess(access, ownerOf(running))) return jobFromQueueItem(toQueueItem(running), 'in_progress', true);
+  const pending = ctx.queue.pending().find((p) => p.promptId === id && mayAccess(access, ownerOf(p)));
   return pending ? jobFromQueueItem(toQueueItem(pending), 'pending', true) : null;
 }
 
-/** Running → interrupt (if still that job); pending → dequeue; finished/unknown → false. */
-export function cancelJob(ctx: ServerContext, id: string): boolean {
-  if (ctx.queue.running()?.promptId === id) {
+/** Running → interrupt (if still that job); pending → dequeue; finished/unknown/another user's → false. */
+export function cancelJob(ctx: ServerContext, id: string, access?: Access): boolean {
+  const running = ctx.queue.running();
+  if (running?.promptId === id && (!access || mayAccess(access, ownerOf(running)))) {
     ctx.interrupt.set();
     return true;
   }
-  return ctx.queue.delete(id);
+  return ctx.queue.delete(id, access?.scope);
 }
 
 export function registerJobsRoutes(router: Router, ctx: ServerContext): void {
   router.get('/jobs', (req, res) => {
     const q = parseListQuery(req);
-    const sorted = sortJobs(allJobs(ctx, q), q.sortBy, q.sortOrder);
+    const sorted = sortJobs(allJobs(ctx, q, accessOf(ctx, req)), q.sortBy, q.sortOrder);
     const page = sorted.slice(q.offset, q.limit === null ? undefined : q.offset + q.limit);
     res.json({ jobs: page, pagination: { offset: q.offset, limit: q.limit, total: sorted.length, has_more: q.offset + page.length < sorted.length } });
   });
@@ -102,15 +109,16 @@ export function registerJobsRoutes(router: Router, ctx: ServerContext): void {
     const invalid = ids.filter((id) => !isCanonicalUuid(id));
     if (invalid.length) throw new HttpError(ERRORS.JOBS_CANCEL_BAD_IDS, { extraBody: { invalid_ids: invalid } });
     let cancelled = false;
-    for (const id of ids as string[]) cancelled = cancelJob(ctx, id) || cancelled;
+    const access = accessOf(ctx, req);
+    for (const id of ids as string[]) cancelled = cancelJob(ctx, id, access) || cancelled;
     res.json({ cancelled });
   });
   router.get('/jobs/:jobId', (req, res) => {
-    const job = findJob(ctx, String(req.params['jobId']));
+    const job = findJob(ctx, String(req.params['jobId']), accessOf(ctx, req));
     if (!job) throw new HttpError(ERRORS.JOBS_NOT_FOUND);
     res.json(job);
   });
   router.post('/jobs/:jobId/cancel', (req, res) => {
-    res.json({ cancelled: cancelJob(ctx, String(req.params['jobId'])) });
+    res.json({ cancelled: cancelJob(ctx, String(req.params['jobId']), accessOf(ctx, req)) });
   });
 }

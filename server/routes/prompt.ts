@@ -9,6 +9,7 @@ import { ERRORS, HttpError } from '../../compat/errors.js';
 import { isApiPrompt, isUiWorkflow, workflowToPrompt } from '../../compat/workflow/index.js';
 import { jsonObject } from '../http/body.js';
 import type { ServerContext } from '../context.js';
+import { accessOf } from '../access.js';
 
 export const SENSITIVE_EXTRA_DATA_KEYS = ['auth_token_comfy_org', 'api_key_comfy_org'];
 
@@ -73,6 +74,8 @@ function splitSensitive(extra: Record<string, unknown>): Record<string, unknown>
 async function postPrompt(ctx: ServerContext, req: Request, res: Response): Promise<void> {
   ctx.log.info('got prompt');
   const body = jsonObject(req);
+  const access = accessOf(ctx, req);
+  ctx.limiter.check(access.user, ctx.queue.pendingOf(access.user));
   // ComfyUI consumes a counter value before it even looks at the prompt.
   const number = ctx.queue.nextNumber(explicitNumber(body), Boolean(body['front']));
   const fromWorkflow = promptFromWorkflow(ctx, body);
@@ -97,7 +100,9 @@ async function postPrompt(ctx: ServerContext, req: Request, res: Response): Prom
   }
   const sensitive = splitSensitive(extraData);
   extraData['create_time'] = Date.now();
-  ctx.queue.put({ number, promptId: id, prompt: prompt as ApiPrompt, extraData, sensitive, outputsToExecute: validation.outputs });
+  ctx.queue.put({ number, promptId: id, prompt: prompt as ApiPrompt, extraData, sensitive, outputsToExecute: validation.outputs, owner: access.user });
+  ctx.limiter.accept(access.user);
+  res.locals['auditPromptId'] = id;
   res.json({ prompt_id: id, number, node_errors: validation.nodeErrors });
 }
 

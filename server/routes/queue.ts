@@ -6,24 +6,31 @@ import { ERRORS, HttpError } from '../../compat/errors.js';
 import { jsonObject, jsonObjectOr, queryParam } from '../http/body.js';
 import { toQueueItem } from '../queue/prompt-queue.js';
 import type { ServerContext } from '../context.js';
+import { accessOf, mayAccess } from '../access.js';
 
 export function registerQueueRoutes(router: Router, ctx: ServerContext): void {
-  router.get('/queue', (_req, res) => {
+  router.get('/queue', (req, res) => {
+    const { scope } = accessOf(ctx, req);
+    const mine = (j: { owner?: string }) => mayAccess({ user: '', admin: false, scope }, j.owner ?? 'default');
     const running = ctx.queue.running();
-    res.json({ queue_running: running ? [toQueueItem(running)] : [], queue_pending: ctx.queue.pending().map(toQueueItem) });
+    res.json({ queue_running: running && mine(running) ? [toQueueItem(running)] : [], queue_pending: ctx.queue.pending().filter(mine).map(toQueueItem) });
   });
 
   router.post('/queue', (req, res) => {
     const body = jsonObject(req);
-    if (body['clear']) ctx.queue.wipe();
-    if (Array.isArray(body['delete'])) for (const id of body['delete']) ctx.queue.delete(String(id));
+    const { scope } = accessOf(ctx, req);
+    if (body['clear']) ctx.queue.wipe(scope);
+    if (Array.isArray(body['delete'])) for (const id of body['delete']) ctx.queue.delete(String(id), scope);
     res.status(200).end();
   });
 
   router.post('/interrupt', (req, res) => {
     // ComfyUI treats a malformed body as {} here: a bare POST interrupts whatever runs.
     const promptId = jsonObjectOr(req, {})['prompt_id'];
-    if (promptId) {
+    const running = ctx.queue.running();
+    if (running && !mayAccess(accessOf(ctx, req), running.owner ?? 'default')) {
+      ctx.log.info('interrupt skipped: the running prompt belongs to another user');
+    } else if (promptId) {
       if (ctx.queue.running()?.promptId === promptId) ctx.interrupt.set();
       else ctx.log.info(`Prompt ${String(promptId)} is not currently running, skipping interrupt`);
     } else {
@@ -53,18 +60,22 @@ function registerHistoryRoutes(router: Router, ctx: ServerContext): void {
   router.get('/history', (req, res) => {
     const maxItems = intParam(req, 'max_items');
     const offset = intParam(req, 'offset') ?? -1;
-    res.json(Object.fromEntries(ctx.queue.history.page(maxItems, offset)));
+    res.json(Object.fromEntries(ctx.queue.history.page(maxItems, offset, accessOf(ctx, req).scope)));
   });
 
   router.get('/history/:promptId', (req, res) => {
-    const entry = ctx.queue.history.get(String(req.params['promptId']));
-    res.json(entry ? { [String(req.params['promptId'])]: entry } : {});
+    const id = String(req.params['promptId']);
+    const entry = mayAccess(accessOf(ctx, req), ctx.queue.history.ownerOf(id)) ? ctx.queue.history.get(id) : undefined;
+    res.json(entry ? { [id]: entry } : {});
   });
 
   router.post('/history', (req, res) => {
     const body = jsonObject(req);
-    if (body['clear']) ctx.queue.history.clear();
-    if (Array.isArray(body['delete'])) for (const id of body['delete']) ctx.queue.history.delete(String(id));
+    const access = accessOf(ctx, req);
+    if (body['clear']) ctx.queue.history.clear(access.scope);
+    if (Array.isArray(body['delete'])) {
+      for (const id of body['delete']) if (mayAccess(access, ctx.queue.history.ownerOf(String(id)))) ctx.queue.history.delete(String(id));
+    }
     res.status(200).end();
   });
 }

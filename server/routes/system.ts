@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Router } from 'express';
 import type { ServerContext } from '../context.js';
+import type { ModelStoreUsage } from '../../nodes/node-api.js';
 import { readPackageVersion } from '../project-root.js';
 
 /** The ComfyUI release whose protocol this server speaks (reported as `comfyui_version`). */
@@ -63,6 +64,8 @@ function systemStats(ctx: ServerContext): Record<string, unknown> {
     devices: [
       { name: 'cpu', type: 'cpu', index: null, vram_total: ramTotal, vram_free: ramFree, torch_vram_total: ramTotal, torch_vram_free: ramFree },
     ],
+    // Comfy8 extra: loaded model parts (nodes/models/model-manager.ts); clients ignore unknown keys.
+    ...(ctx.env.models ? { comfy8_models: modelUsage(ctx.env.models.usage()) } : {}),
   };
 }
 
@@ -84,4 +87,8 @@ function jsFiles(root: string): string[] {
     return [];
   }
   return entries.filter((e) => e.endsWith('.js') && fs.statSync(path.join(root, e)).isFile()).map((e) => e.split(path.sep).join('/')).sort();
+}
+
+function modelUsage(u: ModelStoreUsage): Record<string, unknown> {
+  return { budget_bytes: u.budgetBytes, resident_bytes: u.residentBytes, parts: u.parts.map((p) => ({ key: p.key, label: p.label, bytes: p.bytes, in_use: p.leases })) };
 }

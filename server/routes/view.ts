@@ -11,6 +11,7 @@ import { queryParam } from '../http/body.js';
 import { resolveIoFile } from '../http/io-dirs.js';
 import { guessContentType, isDangerousContentType } from '../http/mime.js';
 import type { ServerContext } from '../context.js';
+import { requireFileAccess } from '../access.js';
 
 export function registerViewRoutes(router: Router, ctx: ServerContext): void {
   router.get('/view', (req, res) => viewFile(ctx, req, res));
@@ -21,6 +22,7 @@ async function viewFile(ctx: ServerContext, req: Request, res: Response): Promis
   if (filename === undefined) throw new HttpError(ERRORS.FILE_NAME_MISSING);
   const file = resolveIoFile(ctx.folders, { filename, type: queryParam(req, 'type'), subfolder: queryParam(req, 'subfolder') }, 'output');
   if (!statOrNull(file.path)?.isFile()) throw new HttpError(ERRORS.FILE_NOT_FOUND);
+  requireFileAccess(ctx, req, file.type, file.path);
   const disposition = `filename="${file.name.replace(/["\\\r\n]/g, '_')}"`;
   const preview = queryParam(req, 'preview');
   const channel = queryParam(req, 'channel') ?? 'rgba';

@@ -140,7 +140,7 @@ describe.skipIf(chromiumMissingReason !== null)('web UI', () => {
     expect(errors).toEqual([]);
   });
 
-  it('saves a workflow through /userdata in UI format 0.4 and opens it again', async () => {
+  it('saves a workflow through /userdata in UI format 0.4, exports it and opens it again', async () => {
     const { page } = browser;
     await openEditor(page, server.url);
     await importWorkflow(page, weightFreeWorkflow(), 'to-save.json');
@@ -155,6 +155,11 @@ describe.skipIf(chromiumMissingReason !== null)('web UI', () => {
       [1, 1, 0, 2, 0, 'IMAGE'],
       [2, 2, 0, 3, 0, 'IMAGE'],
     ]);
+    const download = page.waitForEvent('download');
+    await page.click('#btn-export');
+    const exported = JSON.parse(fs.readFileSync((await (await download).path()) ?? '', 'utf8')) as typeof saved;
+    expect((await download).suggestedFilename()).toBe('my flow.json');
+    expect(exported.links).toEqual(saved.links);
     await page.click('#btn-new');
     await page.click('#btn-open');
     await page.click('#workflow-list li:has-text("my flow") button:has-text("Open")');
@@ -166,6 +171,12 @@ describe.skipIf(chromiumMissingReason !== null)('web UI', () => {
     await openEditor(page, server.url);
     await importWorkflow(page, virtualNodesWorkflow(), 'virtual-nodes.json');
     expect(await page.evaluate('window.comfy8.graph._nodes.filter((n) => n.has_errors).length')).toBe(0);
+    // Ctrl+B toggles bypass on the selected node: off, then on again.
+    await page.evaluate('window.comfy8.canvas.selectNode(window.comfy8.graph.getNodeById(3))');
+    await page.keyboard.press('Control+b');
+    expect(await page.evaluate('window.comfy8.graph.getNodeById(3).mode')).toBe(0);
+    await page.keyboard.press('Control+b');
+    expect(await page.evaluate('window.comfy8.graph.getNodeById(3).mode')).toBe(4);
     const response = page.waitForResponse((r) => r.url().endsWith('/api/prompt') && r.request().method() === 'POST');
     await page.click('#btn-queue');
     const { prompt_id } = (await (await response).json()) as { prompt_id: string };

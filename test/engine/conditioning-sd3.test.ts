@@ -119,9 +119,9 @@ describe('SD3 conditioning rules', () => {
 
 describe('finding the text encoders', () => {
   it('probes an all-in-one checkpoint and standalone files', async () => {
-    const { detectSd3TextEncoders, detectTextEncoderFileKind } = await import('../../engine/models/sd3-text-encoders.js');
+    const { detectSd3TextEncoders, detectTextEncoderKinds } = await import('../../engine/models/sd3-text-encoders.js');
     expect(detectSd3TextEncoders(files.path('sd3_tiny_incl_clips_t5.safetensors'))).toEqual({ clipL: true, clipG: true, t5: true, t5Dtype: 'float16', t5ScaledFp8: true });
-    expect(['clip_l', 'clip_g', 't5xxl_fp16', 't5xxl_fp8_e4m3fn', 'sd3_tiny_incl_clips_t5'].map((n) => detectTextEncoderFileKind(files.path(`${n}.safetensors`)))).toEqual([
+    expect(detectTextEncoderKinds(['clip_l', 'clip_g', 't5xxl_fp16', 't5xxl_fp8_e4m3fn', 'sd3_tiny_incl_clips_t5'].map((n) => files.path(`${n}.safetensors`)))).toEqual([
       'clip_l', 'clip_g', 't5xxl', 't5xxl', undefined,
     ]);
   });

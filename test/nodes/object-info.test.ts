@@ -132,6 +132,9 @@ describe('builtinNodes', () => {
         'EmptyImage', 'EmptyLatentImage', 'EmptySD3LatentImage', 'ImageBatch', 'ImageCrop', 'ImageInvert', 'ImagePadForOutpaint',
         'ImageScale', 'ImageScaleBy', 'ImageToMask', 'InvertMask', 'LatentFromBatch', 'LatentUpscale', 'LatentUpscaleBy', 'LoadImage',
         'LoadImageMask', 'LoadLatent', 'MaskToImage', 'PreviewImage', 'RepeatLatentBatch', 'SaveImage', 'SaveLatent', 'SolidMask',
+        // sampling and model nodes (nodes/sampling/index.ts)
+        'KSampler', 'KSamplerAdvanced', 'UNETLoader', 'ModelSamplingSD3', 'SamplerCustom', 'SamplerCustomAdvanced', 'KSamplerSelect',
+        'BasicScheduler', 'SplitSigmas', 'BasicGuider', 'CFGGuider', 'RandomNoise', 'DisableNoise',
       ].sort(),
     );
     const info = createBuiltinRegistry().objectInfo(env);

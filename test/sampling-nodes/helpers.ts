@@ -62,18 +62,21 @@ export function makeSamplingEnv(opts: { precision?: ModelPrecisionPolicy; previe
   const dir = env.folders.searchRoots('diffusion_models')![0]!;
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, TINY_UNET), tinyCheckpointBytes(variant(ksamplerManifest.variant)).bytes);
-  const golden = readKSamplerGolden();
   const registry = createBuiltinRegistry();
-  registry.registerAll([
-    defineNode<{ which: string }>({
-      name: 'TestGoldenConditioning',
-      category: 'testing',
-      inputTypes: { required: { which: [['positive', 'negative']] } },
-      returnTypes: ['CONDITIONING'],
-      execute: ({ which }) => [[[golden.get(`${which}.context`)!, { pooled_output: golden.get(`${which}.pooled`)! }]]],
-    }),
-  ]);
+  registry.registerAll([goldenConditioningNode()]);
   return { env, models, registry };
+}
+
+/** `TestGoldenConditioning{which: positive|negative}`: the golden's conditioning as CONDITIONING. */
+export function goldenConditioningNode() {
+  const golden = readKSamplerGolden();
+  return defineNode<{ which: string }>({
+    name: 'TestGoldenConditioning',
+    category: 'testing',
+    inputTypes: { required: { which: [['positive', 'negative']] } },
+    returnTypes: ['CONDITIONING'],
+    execute: ({ which }) => [[[golden.get(`${which}.context`)!, { pooled_output: golden.get(`${which}.pooled`)! }]]],
+  });
 }
 
 /** UNETLoader → ModelSamplingSD3 → KSampler → SaveLatent for one golden run. */

@@ -130,7 +130,11 @@ describe('main.ts as a process', () => {
       expect(ok.status).toBe(0);
       expect(ok.stderr).toContain(`To see the GUI go to: http://127.0.0.1:${port}`);
       expect(fs.existsSync(path.join(base, 'output'))).toBe(true);
-      const both = tsx(['--listen', '--port', String(port), '--base-directory', base, '--quick-test-for-ci']);
+      // All interfaces without authentication: refused unless explicitly allowed (docs/security.md).
+      const open = tsx(['--listen', '--port', String(port), '--base-directory', base, '--quick-test-for-ci']);
+      expect(open.status).toBe(1);
+      expect(open.stderr).toContain('--allow-unauthenticated');
+      const both = tsx(['--listen', '--allow-unauthenticated', '--port', String(port), '--base-directory', base, '--quick-test-for-ci']);
       expect(both.status).toBe(0);
       expect(both.stderr).toContain(`To see the GUI go to: http://127.0.0.1:${port}\nTo see the GUI go to: http://[::]:${port}`);
     } finally {

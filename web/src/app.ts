@@ -14,7 +14,6 @@ import defaultWorkflow from '../default-workflow.json';
 export type WorkflowJson = { nodes: unknown[]; links?: unknown[]; extra?: { ds?: { scale: number; offset: [number, number] } } } & Record<string, unknown>;
 
 const LOCAL_WORKFLOW_KEY = 'comfy8.workflow';
-export const FRONTEND_VERSION = 'comfy8-web-0.1.0';
 
 export function isUiWorkflow(data: unknown): data is WorkflowJson {
   return typeof data === 'object' && data !== null && Array.isArray((data as { nodes?: unknown }).nodes);
@@ -46,7 +45,7 @@ export class ComfyApp {
     registerNodeTypes(info);
     this.socket.connect();
     const saved = localStorage.getItem(LOCAL_WORKFLOW_KEY);
-    const restored = saved ? this.tryLoad(JSON.parse(saved) as unknown, localStorage.getItem(`${LOCAL_WORKFLOW_KEY}.name`)) : false;
+    const restored = saved ? this.tryRestore(saved, localStorage.getItem(`${LOCAL_WORKFLOW_KEY}.name`) || null) : false;
     if (!restored) this.loadDefault();
     setInterval(() => this.persistLocally(), 2000);
     window.addEventListener('beforeunload', () => this.persistLocally());
@@ -56,8 +55,10 @@ export class ComfyApp {
     this.loadWorkflow(structuredClone(defaultWorkflow) as unknown as WorkflowJson, null);
   }
 
-  private tryLoad(data: unknown, name: string | null): boolean {
+  /** Reopens the workflow kept in localStorage; false (and the default opens) if it is unusable. */
+  private tryRestore(text: string, name: string | null): boolean {
     try {
+      const data = JSON.parse(text) as unknown;
       if (!isUiWorkflow(data)) return false;
       this.loadWorkflow(data, name);
       return true;
@@ -116,11 +117,12 @@ export class ComfyApp {
     this.onWorkflowNameChanged(name);
   }
 
-  /** The workflow as ComfyUI saves it (schema 0.4). */
+  /**
+   * The workflow as ComfyUI saves it (schema 0.4). `extra.frontendVersion` is not set: ComfyUI's
+   * frontend reads it as its own semver, which this editor has none of.
+   */
   serializeWorkflow(): WorkflowJson {
-    const data = this.graph.serialize() as unknown as WorkflowJson;
-    data.extra = { ...(data.extra ?? {}), frontendVersion: FRONTEND_VERSION } as WorkflowJson['extra'];
-    return JSON.parse(JSON.stringify(data)) as WorkflowJson;
+    return JSON.parse(JSON.stringify(this.graph.serialize())) as WorkflowJson;
   }
 
   persistLocally(): void {

@@ -6,6 +6,13 @@ import { LiteGraph } from '@comfyorg/litegraph';
 import type { NodeDefWire } from './api.js';
 import type { ComfyApp } from './app.js';
 
+/** Frontend-only nodes (virtual-nodes.ts) listed beside the server's. */
+const FRONTEND_NODES: NodeDefWire[] = [
+  { name: 'Note', display_name: 'Note', category: 'utils', description: 'A text note; never sent to the server.' },
+  { name: 'MarkdownNote', display_name: 'Markdown Note', category: 'utils', description: 'A text note; never sent to the server.' },
+  { name: 'Reroute', display_name: 'Reroute', category: 'utils', description: 'Routes a link; links pass straight through it.' },
+].map((d) => ({ ...d, input: {}, output: [] }));
+
 function matches(def: NodeDefWire, words: string[]): boolean {
   const haystack = [def.name, def.display_name ?? '', def.category ?? '', ...(def.search_aliases ?? [])].join(' ').toLowerCase();
   return words.every((w) => haystack.includes(w));
@@ -56,7 +63,7 @@ function folderFor(root: HTMLElement, folders: Map<string, HTMLElement>, categor
 export function renderLibrary(app: ComfyApp, query: string): void {
   const root = document.getElementById('library-tree') as HTMLElement;
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  const defs = Object.values(app.objectInfo)
+  const defs = [...Object.values(app.objectInfo), ...FRONTEND_NODES.filter((d) => !(d.name in app.objectInfo))]
     .filter((d) => !d.deprecated && matches(d, words))
     .sort((a, b) => (a.category ?? '').localeCompare(b.category ?? '') || (a.display_name ?? a.name).localeCompare(b.display_name ?? b.name));
   const folders = new Map<string, HTMLElement>();

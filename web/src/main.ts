@@ -1,6 +1,7 @@
 /** Boots the editor and wires the toolbar, panels, keyboard shortcuts and socket. */
 import '@comfyorg/litegraph/style.css';
 import './style.css';
+import { LGraphEventMode, LGraphNode } from '@comfyorg/litegraph';
 import { ComfySocket, postJson } from './api.js';
 import { ComfyApp } from './app.js';
 import { graphToPrompt } from './graph-to-prompt.js';
@@ -41,8 +42,22 @@ function wireToolbar(app: ComfyApp): void {
     fileInput.value = '';
   });
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void app.queuePrompt(e.shiftKey);
+    if (!(e.ctrlKey || e.metaKey) || (e.target as HTMLElement | null)?.closest('input, textarea, select')) return;
+    if (e.key === 'Enter') void app.queuePrompt(e.shiftKey);
+    else if (e.key === 'b' || e.key === 'm') {
+      e.preventDefault();
+      toggleSelectedMode(app, e.key === 'b' ? LGraphEventMode.BYPASS : LGraphEventMode.NEVER);
+    }
   });
+}
+
+/** Ctrl+B bypasses and Ctrl+M mutes the selected nodes (again: back to normal), as in ComfyUI. */
+function toggleSelectedMode(app: ComfyApp, mode: LGraphEventMode): void {
+  for (const item of app.canvas.selectedItems) {
+    if (!(item instanceof LGraphNode)) continue;
+    item.mode = item.mode === mode ? LGraphEventMode.ALWAYS : mode;
+  }
+  app.canvas.setDirty(true, true);
 }
 
 function wireTabs(): void {

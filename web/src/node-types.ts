@@ -3,7 +3,7 @@
  * definition, shows images (outputs, previews, LoadImage's choice) under its widgets, and draws
  * validation errors above its title.
  */
-import { LGraphNode, LiteGraph } from '@comfyorg/litegraph';
+import { LGraphEventMode, LGraphNode, LiteGraph } from '@comfyorg/litegraph';
 import { viewUrl, type InputSpecWire, type NodeDefWire, type ObjectInfo } from './api.js';
 import { addInputWidget, isWidgetInput, type IBaseWidget } from './widgets.js';
 
@@ -66,6 +66,7 @@ export class ComfyNode extends LGraphNode {
   }
 
   override onDrawForeground(ctx: CanvasRenderingContext2D): void {
+    drawModeOverlay(this, ctx);
     if (!this.errorText) return;
     ctx.save();
     ctx.fillStyle = '#ff5555';
@@ -73,6 +74,16 @@ export class ComfyNode extends LGraphNode {
     ctx.fillText(this.errorText, 0, -LiteGraph.NODE_TITLE_HEIGHT - 6, Math.max(this.size[0], 300));
     ctx.restore();
   }
+}
+
+/** Bypassed nodes get a purple veil and muted ones a grey one, as in ComfyUI. */
+export function drawModeOverlay(node: LGraphNode, ctx: CanvasRenderingContext2D): void {
+  const colour = node.mode === LGraphEventMode.BYPASS ? 'rgba(160, 0, 200, 0.35)' : node.mode === LGraphEventMode.NEVER ? 'rgba(20, 20, 20, 0.55)' : null;
+  if (!colour || node.flags.collapsed) return;
+  ctx.save();
+  ctx.fillStyle = colour;
+  ctx.fillRect(0, -LiteGraph.NODE_TITLE_HEIGHT, node.size[0], node.size[1] + LiteGraph.NODE_TITLE_HEIGHT);
+  ctx.restore();
 }
 
 function addDefinitionSlots(node: ComfyNode, def: NodeDefWire): void {
