@@ -39,8 +39,12 @@ export class UserStore {
     return { ...this.users };
   }
 
-  /** The user a request acts as; unknown (or system) users → 401. */
+  /**
+   * The user a request acts as; unknown (or system) users → 401. With authentication and
+   * `--multi-user` it is the authenticated user (no users.json entry needed).
+   */
   requestUser(req: Request): string {
+    if (this.multiUser && req.identity) return req.identity.user;
     let user = 'default';
     const header = req.headers['comfy-user'];
     if (this.multiUser && typeof header === 'string') user = header;

@@ -23,7 +23,6 @@ import type { Tensor } from '../../engine/tensor.js';
 import { benchMatMul } from '../engine-core/matmul.js';
 import { forwardFlops, parameterCount, SD35_MEDIUM, writeSd35MediumCheckpoint } from './sd35m-model.js';
 
-const MiB = 2 ** 20;
 const CONTEXT_TOKENS = 154; // 77 CLIP + 77 T5 tokens, as SD3 conditioning has them
 const self = fileURLToPath(import.meta.url);
 
@@ -64,7 +63,7 @@ async function child(file: string, precision: 'fp8' | 'fp32', cacheDir: string, 
   const runner = await MmditRunner.load(file, { precision, cacheDir, attentionHeadsPerChunk: headsPerChunk });
   const loadS = (performance.now() - t0) / 1000;
   const loaded = rss();
-  const warmS = await step(runner, 128); // first run: session warm-up, every weight touched once
+  const warmS = await step(runner, 64); // first run: session warm-up, every weight touched once
   const steps: Record<string, number> = {};
   const after: Record<string, number> = {};
   for (const side of sides) {
@@ -118,31 +117,33 @@ async function main(): Promise<void> {
   const mmGflops = (2 * tokens512 * 1536 * 6144) / (mm!.fp32.wallMs / 1000) / 1e9;
   console.log(`plain float32 MatMul (onnxruntime, ${tokens512}×1536 · 1536×6144): ${mmGflops.toFixed(1)} GFLOP/s (FP8-dequant MatMul: ${((2 * tokens512 * 1536 * 6144) / (mm!.fp8.wallMs / 1000) / 1e9).toFixed(1)} GFLOP/s)`);
 
-  const fp8 = runChild([file, 'fp8', dir, has('skip-1024') ? '512' : '512,1024', heads]);
+  // Shortest first, each reported as soon as it is done: FP8 512², float32 512², then FP8 1024².
+  const fp8 = runChild([file, 'fp8', dir, '512', heads]);
+  report(params, mmGflops, fp8);
   const fp32 = has('skip-fp32') ? { error: 'skipped (--skip-fp32)' } : runChild([file, 'fp32', dir, '512', heads]);
-  report(params, mmGflops, fp8, fp32);
+  report(params, mmGflops, fp32);
+  if (!('error' in fp8) && !('error' in fp32)) console.log(`512×512 s/step FP8 / float32 = ${(fp8.steps['512']! / fp32.steps['512']!).toFixed(3)} (target ≤ 1.1)`);
+  if (!has('skip-1024')) report(params, mmGflops, runChild([file, 'fp8', dir, '1024', heads]));
   if (!has('keep-fp32-cache')) for (const f of fs.readdirSync(dir).filter((f) => f.includes('mmdit-fp32'))) fs.rmSync(path.join(dir, f));
   console.log(`load average at end: ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}; files kept in ${dir} (fp16 model + FP8 cache; delete by hand)`);
 }
 
-function report(params: number, mmGflops: number, fp8: ChildResult | { error: string }, fp32: ChildResult | { error: string }): void {
-  for (const r of [fp8, fp32]) {
-    if ('error' in r) {
-      console.log(`${r === fp8 ? 'fp8' : 'fp32'}: ${r.error}`);
-      continue;
-    }
-    const per = (bytes: number) => (bytes / params).toFixed(3);
-    console.log(
-      `${r.precision}: cache ${per(r.cacheBytes)} B/param${r.reused ? ' (reused)' : ''}; resident (RSS after load − before) ${per(r.loaded - r.before)} B/param, after the 512² step ${per(r.after['512']! - r.before)} B/param; ` +
-        `peak RSS ${(r.peak / 2 ** 30).toFixed(2)} GiB; load ${r.loadS.toFixed(0)} s, warm-up (128²) ${r.warmS.toFixed(1)} s`,
-    );
-    for (const [side, s] of Object.entries(r.steps)) {
-      const g = gflops((Number(side) / 16) ** 2, s);
-      console.log(`  ${r.precision} ${side}×${side} batch 2: ${s.toFixed(1)} s/step, ${g.toFixed(1)} GFLOP/s = ${((100 * g) / mmGflops).toFixed(0)} % of plain MatMul`);
-    }
+function report(params: number, mmGflops: number, r: ChildResult | { error: string }): void {
+  if ('error' in r) {
+    console.log(`child: ${r.error}`);
+    return;
   }
-  if (!('error' in fp8) && !('error' in fp32)) console.log(`512×512 s/step FP8 / float32 = ${(fp8.steps['512']! / fp32.steps['512']!).toFixed(3)} (target ≤ 1.1)`);
-  void MiB;
+  const per = (bytes: number) => (bytes / params).toFixed(3);
+  const side = Object.keys(r.steps)[0]!;
+  console.log(
+    `${r.precision}: cache ${per(r.cacheBytes)} B/param${r.reused ? ' (reused)' : ''}; resident (RSS after load − before) ${per(r.loaded - r.before)} B/param, ` +
+      `after the ${side}² step ${per(r.after[side]! - r.before)} B/param; peak RSS ${(r.peak / 2 ** 30).toFixed(2)} GiB; load ${r.loadS.toFixed(0)} s, warm-up (64²) ${r.warmS.toFixed(1)} s`,
+  );
+  for (const [s, seconds] of Object.entries(r.steps)) {
+    const g = gflops((Number(s) / 16) ** 2, seconds);
+    console.log(`  ${r.precision} ${s}×${s} batch 2: ${seconds.toFixed(1)} s/step, ${g.toFixed(1)} GFLOP/s = ${((100 * g) / mmGflops).toFixed(0)} % of plain MatMul`);
+  }
+  console.log(`  (load average now ${os.loadavg().map((v) => v.toFixed(2)).join(', ')})`);
 }
 
 await main();

@@ -43,8 +43,9 @@ export function clipWindowSpec(kind: ClipKind): WindowSpec {
   };
 }
 
-export function createClipTokenizer(kind: ClipKind, opts: { dataDir?: string } = {}): ClipTokenizer {
-  const spec = clipWindowSpec(kind);
+/** `embeddingSize`: the encoder's width when it is not the released one (textual-inversion vectors must match it). */
+export function createClipTokenizer(kind: ClipKind, opts: { dataDir?: string; embeddingSize?: number } = {}): ClipTokenizer {
+  const spec = { ...clipWindowSpec(kind), ...(opts.embeddingSize !== undefined ? { embeddingSize: opts.embeddingSize } : {}) };
   const hf = loadHfTokenizer('clip', opts.dataDir);
   const encode = (text: string): number[] => hf.encode(basicClean(text)).ids;
   const words: WordTokenizer = {

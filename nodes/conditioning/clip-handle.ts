@@ -24,6 +24,8 @@ export interface ClipHandle {
   readonly clipLWidth: number;
   readonly clipGWidth: number;
   readonly t5Width: number;
+  /** Hidden widths by ComfyUI's embedding key: what a textual-inversion vector must match. */
+  readonly encoderWidths: Readonly<Record<'clip_l' | 'clip_g' | 't5xxl', number>>;
 }
 
 const SD3_CONTEXT = 4096;
@@ -48,6 +50,7 @@ export function createClipHandle(set: Sd3EncoderSet, env: NodeEnvironment): Clip
     clipLWidth: set.clipL?.pooledWidth ?? 768,
     clipGWidth: set.clipG?.pooledWidth ?? 1280,
     t5Width: set.t5?.width ?? SD3_CONTEXT,
+    encoderWidths: Object.freeze({ clip_l: set.clipL?.width ?? 768, clip_g: set.clipG?.width ?? 1280, t5xxl: set.t5?.width ?? SD3_CONTEXT }),
   });
 }
 
@@ -80,7 +83,8 @@ export async function acquireEncoders(handle: ClipHandle, env: NodeEnvironment):
 }
 
 export function sd3Tokenizers(handle: ClipHandle): Sd3Tokenizers {
-  return { clipL: createClipTokenizer('clip_l'), clipG: createClipTokenizer('clip_g'), t5: createT5Tokenizer({ embeddingSize: handle.t5Width }) };
+  const w = handle.encoderWidths;
+  return { clipL: createClipTokenizer('clip_l', { embeddingSize: w.clip_l }), clipG: createClipTokenizer('clip_g', { embeddingSize: w.clip_g }), t5: createT5Tokenizer({ embeddingSize: w.t5xxl }) };
 }
 
 export interface Sd3Texts {

@@ -5,7 +5,9 @@
  *
  *   ensureDemoCheckpoint(folders, log);  // writes models/checkpoints/comfy8-demo-sd35-tiny.safetensors when no checkpoint exists
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { FolderPaths } from '../../compat/folder-paths.js';
 import type { Logger } from '../node-api.js';
@@ -39,17 +41,16 @@ export function makeDemoCheckpoint(file: string): void {
   writeSyntheticCheckpoint(file, DEMO_SPEC, { ...DEMO_METADATA });
 }
 
-/** The last demo file written by this process: later servers (tests) copy it instead of regenerating. */
-let written: { file: string; size: number } | undefined;
-
+/**
+ * The demo bytes are deterministic, so one copy in the OS temp folder (keyed by the spec) serves
+ * every later start, test servers included: copying 12 MB beats regenerating it.
+ */
 function copyOrMake(file: string): void {
-  if (written && fs.existsSync(written.file) && fs.statSync(written.file).size === written.size) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.copyFileSync(written.file, file);
-    return;
-  }
-  makeDemoCheckpoint(file);
-  written = { file, size: fs.statSync(file).size };
+  const key = createHash('sha256').update(JSON.stringify({ DEMO_SPEC, DEMO_METADATA })).digest('hex').slice(0, 16);
+  const cached = path.join(os.tmpdir(), `comfy8-demo-${key}.safetensors`);
+  if (!fs.existsSync(cached)) makeDemoCheckpoint(cached); // written to a temporary name, renamed when complete
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.copyFileSync(cached, file);
 }
 
 /**

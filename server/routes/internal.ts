@@ -9,6 +9,7 @@ import { statOrNull } from '../http/fs-safe.js';
 import type { IoDirectory } from '../../compat/folder-paths.js';
 import { jsonObject } from '../http/body.js';
 import type { ServerContext } from '../context.js';
+import { accessOf, ioFileKey, mayAccess, requireAdmin } from '../access.js';
 
 export function terminalSize(): { cols: number; rows: number } {
   return { cols: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24 };
@@ -16,6 +17,11 @@ export function terminalSize(): { cols: number; rows: number } {
 
 export function internalRouter(ctx: ServerContext): Router {
   const router = express.Router();
+  // Server logs name every user's prompts: under isolation only administrators read them.
+  router.use('/logs', (req, _res, next) => {
+    requireAdmin(ctx, req);
+    next();
+  });
   router.get('/logs', (_req, res) => {
     res.json(ctx.log.buffer.all().map((e) => `${e.t} - ${e.m}`).join(''));
   });
@@ -35,7 +41,9 @@ export function internalRouter(ctx: ServerContext): Router {
   router.get('/files/:directoryType', (req, res) => {
     const type = String(req.params['directoryType']);
     if (type !== 'output' && type !== 'input' && type !== 'temp') throw new HttpError(ERRORS.INTERNAL_BAD_DIR_TYPE);
-    res.json(listNewestFirst(ctx.folders.getDirectory(type as IoDirectory)));
+    const dir = ctx.folders.getDirectory(type as IoDirectory);
+    const access = accessOf(ctx, req);
+    res.json(listNewestFirst(dir).filter((name) => mayAccess(access, ctx.files.ownerOf(ioFileKey(ctx, type as IoDirectory, path.join(dir, name))))));
   });
   return router;
 }

@@ -15,6 +15,10 @@ import { insertPngTextChunks, isPng, readPngTextChunks } from '../../compat/png-
 import { containedPath } from '../../compat/safe-path.js';
 import { ioType, resolveIoFile, type FileRef } from '../http/io-dirs.js';
 import type { ServerContext } from '../context.js';
+import { recordFileOwner, requireFileAccess } from '../access.js';
+
+/** Raster formats an upload may be; SVG (scriptable) and anything sharp cannot parse are refused. */
+const UPLOAD_FORMATS = ['png', 'jpeg', 'jpg', 'webp', 'gif', 'tiff', 'heif', 'avif'];
 
 type SaveFunction = (image: Express.Multer.File, target: string) => Promise<void>;
 
@@ -25,6 +29,7 @@ export function registerUploadRoutes(router: Router, ctx: ServerContext): void {
     const original = originalRef(req);
     const source = resolveIoFile(ctx.folders, original, 'output');
     if (!statOrNull(source.path)?.isFile()) throw new HttpError(ERRORS.FILE_NOT_FOUND);
+    requireFileAccess(ctx, req, source.type, source.path);
     return uploadImage(ctx, req, res, (image, target) => saveMaskedOriginal(source.path, image.buffer, target));
   });
 }
@@ -55,6 +60,7 @@ async function uploadImage(ctx: ServerContext, req: Request, res: Response, save
   const folder = containedPath(uploadDir, [pythonNormpath(subfolder || '.')]);
   const first = folder.ok ? containedPath(folder.path, [image.originalname]) : folder;
   if (!folder.ok || !first.ok) throw new HttpError(ERRORS.UPLOAD_ESCAPE, { vars: { dir: type } });
+  await sniffImage(image.buffer, ctx.config.maxUploadPixels);
   fs.mkdirSync(folder.path, { recursive: true });
   const overwrite = field(req, 'overwrite');
   const target = overwrite === 'true' || overwrite === '1' ? { name: image.originalname, duplicate: false } : freeName(ctx, folder.path, image);
@@ -63,7 +69,28 @@ async function uploadImage(ctx: ServerContext, req: Request, res: Response, save
     if (save) await save(image, file);
     else fs.writeFileSync(file, image.buffer);
   }
+  recordFileOwner(ctx, req, type, path.join(folder.path, target.name));
   res.json({ name: target.name, subfolder, type });
+}
+
+/**
+ * Reads only the image header (sharp metadata): not an image → 400; more pixels than
+ * `maxPixels` → 400 before anything is decoded, so a tiny PNG claiming 100k×100k costs nothing.
+ */
+async function sniffImage(data: Buffer, maxPixels: number): Promise<void> {
+  let meta: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
+  try {
+    meta = await sharp(data, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new HttpError(ERRORS.UPLOAD_NOT_IMAGE, { vars: { details: (err as Error).message } });
+  }
+  if (!meta.format || !UPLOAD_FORMATS.includes(meta.format)) {
+    throw new HttpError(ERRORS.UPLOAD_NOT_IMAGE, { vars: { details: `format ${meta.format ?? 'unknown'} is not one of ${UPLOAD_FORMATS.join(', ')}` } });
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  const pages = meta.pages ?? 1;
+  if (width * height * pages > maxPixels) throw new HttpError(ERRORS.UPLOAD_TOO_MANY_PIXELS, { vars: { width: String(width), height: String(height) } });
 }
 
 /** `name.ext`, or an existing file with the same content, or `name (1).ext`, `name (2).ext`, … */

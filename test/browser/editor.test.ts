@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildWebUi,
@@ -207,9 +208,11 @@ describe.skipIf(chromiumMissingReason !== null)('web UI', () => {
       const rect = canvas.canvas.getBoundingClientRect();
       return { x: rect.left + x, y: rect.top + y };
     })()`)) as { x: number; y: number };
+    await screenshot(page, 'load-image-before-upload');
     const chooser = page.waitForEvent('filechooser');
     await page.mouse.click(point.x, point.y);
-    await (await chooser).setFiles({ name: 'cat.png', mimeType: 'image/png', buffer: fs.readFileSync(path.join(server.base, 'output', 'ui_run_00001_.png')) });
+    const cat = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c96' } }).png().toBuffer();
+    await (await chooser).setFiles({ name: 'cat.png', mimeType: 'image/png', buffer: cat });
     await expect.poll(() => page.evaluate(`window.comfy8.graph._nodes.find((n) => n.type === 'LoadImage').widgets[0].value`)).toBe('cat.png');
     expect(fs.existsSync(path.join(server.base, 'input', 'cat.png'))).toBe(true);
     await page.waitForFunction(`window.comfy8.graph._nodes.find((n) => n.type === 'LoadImage').images.some((i) => i.complete && i.naturalWidth === 64)`);

@@ -13,11 +13,16 @@ const env = makeTestEnv();
 const CHAIN_LENGTH = 5_000;
 const RING_LENGTH = 2_000;
 
-/** Const → Double × length → Show: single-input, single-output links like ImageInvert's. */
-function chain(length: number, prefix = 'n', start = 0): ApiPrompt {
-  const prompt: ApiPrompt = { [`${prefix}0`]: { class_type: 'Const', inputs: { value: start } } };
-  for (let i = 1; i <= length; i++) prompt[`${prefix}${i}`] = { class_type: 'Double', inputs: { value: [`${prefix}${i - 1}`, 0] } };
-  prompt.out = { class_type: 'Show', inputs: { value: [`${prefix}${length}`, 0] } };
+/**
+ * Const → Double × length → Show: single-input, single-output links like ImageInvert's. Node
+ * ids are numbers from `firstId` (ComfyUI's kind; other ids only make the run slower: each
+ * progress_state message repeats every started node, as ComfyUI's does).
+ */
+function chain(length: number, firstId = 0, start = 0): ApiPrompt {
+  const id = (i: number) => String(firstId + i);
+  const prompt: ApiPrompt = { [id(0)]: { class_type: 'Const', inputs: { value: start } } };
+  for (let i = 1; i <= length; i++) prompt[id(i)] = { class_type: 'Double', inputs: { value: [id(i - 1), 0] } };
+  prompt.out = { class_type: 'Show', inputs: { value: [id(length), 0] } };
   return prompt;
 }
 
@@ -45,18 +50,18 @@ describe('validation of deep graphs', () => {
 
   it('a bad constant at the bottom of a deep chain is reported on that node only', async () => {
     const prompt = chain(CHAIN_LENGTH);
-    prompt.n0!.inputs.value = 5000;
+    prompt['0']!.inputs.value = 5000;
     const { nodeErrors } = await replyFor(prompt);
-    expect(Object.keys(nodeErrors)).toEqual(['n0']);
-    expect(nodeErrors.n0!.errors.map((e) => e.type)).toEqual(['value_bigger_than_max']);
+    expect(Object.keys(nodeErrors)).toEqual(['0']);
+    expect(nodeErrors['0']!.errors.map((e) => e.type)).toEqual(['value_bigger_than_max']);
   });
 
   it('a broken link at the bottom of a deep chain is an inner exception on its node', async () => {
     const prompt = chain(CHAIN_LENGTH);
-    prompt.n1!.inputs.value = ['missing', 0];
+    prompt['1']!.inputs.value = ['missing', 0];
     const { nodeErrors } = await replyFor(prompt);
-    expect(Object.keys(nodeErrors)).toEqual(['n1']);
-    expect(nodeErrors.n1!.errors[0]).toMatchObject({ type: 'exception_during_inner_validation', details: "'missing'", extra_info: { input_name: 'value', linked_node: ['n0', 0] } });
+    expect(Object.keys(nodeErrors)).toEqual(['1']);
+    expect(nodeErrors['1']!.errors[0]).toMatchObject({ type: 'exception_during_inner_validation', details: "'missing'", extra_info: { input_name: 'value', linked_node: ['1', 0] } });
   });
 
   it('a self-loop is a one-node cycle', async () => {
@@ -132,20 +137,20 @@ describe.each(policies)(`execution of a ${CHAIN_LENGTH}-node chain under the $na
     const run = (prompt: ApiPrompt, id: string) =>
       executor.execute({ number: 1, promptId: id, prompt, extraData: { client_id: 'C' }, outputsToExecute: ['out'] }, createInterruptFlag());
 
-    const first = await run(chain(CHAIN_LENGTH, 'n', 3), 'p1');
+    const first = await run(chain(CHAIN_LENGTH, 0, 3), 'p1');
     expect(first.status.status_str).toBe('success');
     expect(calls.of('Double')).toBe(CHAIN_LENGTH);
     expect(sink.counts.get('executed')).toBe(CHAIN_LENGTH + 1);
     expect(sink.lastExecuted).toMatchObject({ node: 'out', output: { values: [3 * 2 ** CHAIN_LENGTH] } });
 
-    const renamed = await run(chain(CHAIN_LENGTH, 'm', 3), 'p2');
+    const renamed = await run(chain(CHAIN_LENGTH, 10_000, 3), 'p2');
     expect(renamed.status.status_str).toBe('success');
     // LRU keeps only 10 results, but the output's is among them, so nothing upstream is needed.
     if (policy.kind !== 'lru') expect(sink.cached).toHaveLength(CHAIN_LENGTH + 2);
     expect(calls.of('Double')).toBe(CHAIN_LENGTH);
 
     // A different constant at the bottom changes every key above it.
-    await run(chain(CHAIN_LENGTH, 'm', 4), 'p3');
+    await run(chain(CHAIN_LENGTH, 10_000, 4), 'p3');
     expect(calls.of('Double')).toBe(2 * CHAIN_LENGTH);
   });
 });

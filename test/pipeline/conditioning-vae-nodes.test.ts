@@ -130,7 +130,7 @@ describe('textual-inversion embeddings', () => {
     const g = Float32Array.from({ length: 2 * 32 }, (_, i) => -i / 64);
     writeSafetensors(path.join(dir, 'myemb.safetensors'), { clip_l: tensor('float32', [2, 16], l), clip_g: tensor('float32', [2, 32], g) });
     const lookup = embeddingLookupFor(env);
-    const windows = createClipTokenizer('clip_l').tokenize('a embedding:myemb cat', { embeddings: lookup });
+    const windows = createClipTokenizer('clip_l', { embeddingSize: 16 }).tokenize('a embedding:myemb cat', { embeddings: lookup });
     expect(Array.from(windows[0][2].embedding!)).toEqual(Array.from(l.slice(0, 16)));
     expect(Array.from(windows[0][3].embedding!)).toEqual(Array.from(l.slice(16)));
     expect(lookup('myemb', { size: 32, key: 'clip_g' })!.map((v) => v.length)).toEqual([32, 32]);

@@ -247,7 +247,8 @@ describe('model and metadata routes', () => {
     const folders = (await request(t.url).get('/models')).body as string[];
     expect(folders).toContain('checkpoints');
     expect(folders).not.toContain('clip');
-    expect((await request(t.url).get('/api/models/checkpoints')).body).toEqual(['sub/m.safetensors']);
+    // comfy8-demo-sd35-tiny.safetensors: the demo checkpoint the server writes on first start.
+    expect((await request(t.url).get('/api/models/checkpoints')).body).toEqual(['comfy8-demo-sd35-tiny.safetensors', 'sub/m.safetensors']);
     expect((await request(t.url).get('/models/nope')).status).toBe(404);
     const exp = (await request(t.url).get('/api/experiment/models')).body as Array<{ name: string; folders: string[]; extensions: string[] }>;
     expect(exp.find((e) => e.name === 'checkpoints')!.folders[0]).toBe(ckpt);

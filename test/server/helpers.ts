@@ -84,8 +84,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'comfy8-server-'));
+export function makeBaseDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'comfy8-server-'));
+}
+
+/** `base`: reuse a prepared base directory (restart tests); `keepBase`: leave it on close. */
+export async function startTestServer(overrides: Partial<Config> = {}, opts: { base?: string; keepBase?: boolean } = {}): Promise<TestServer> {
+  const base = opts.base ?? makeBaseDir();
   // An empty web root by default, so tests don't depend on what the project's web/ holds.
   const config = createConfig({ listen: ['127.0.0.1'], port: 0, baseDirectory: base, frontEndRoot: path.join(base, 'web'), ...overrides });
   const registry = createBuiltinRegistry();
@@ -98,7 +103,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     config,
     async close() {
       await server.close();
-      fs.rmSync(base, { recursive: true, force: true });
+      if (!opts.keepBase) fs.rmSync(base, { recursive: true, force: true });
     },
   };
 }
@@ -127,8 +132,8 @@ export class TestSocket {
     });
   }
 
-  static open(url: string, pathAndQuery = '/ws'): Promise<TestSocket> {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + pathAndQuery);
+  static open(url: string, pathAndQuery = '/ws', options: { headers?: Record<string, string>; protocols?: string[] } = {}): Promise<TestSocket> {
+    const ws = new WebSocket(url.replace(/^http/, 'ws') + pathAndQuery, options.protocols ?? [], { headers: options.headers });
     const socket = new TestSocket(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(socket));

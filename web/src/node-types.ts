@@ -15,6 +15,10 @@ export const runState = { executingNodeId: null as string | null, promptId: null
 
 export class ComfyNode extends LGraphNode {
   static comfyDef: NodeDefWire;
+  images: HTMLImageElement[] = [];
+  errorText: string | null = null;
+  /** Set by wireImagePreview for nodes with an image_upload combo. */
+  refreshInputPreview: (() => void) | null = null;
 
   constructor(title: string) {
     super(title);
@@ -23,11 +27,6 @@ export class ComfyNode extends LGraphNode {
       return { color: '#3f3', lineWidth: 3, padding: 6 };
     };
   }
-
-  images: HTMLImageElement[] = [];
-  errorText: string | null = null;
-  /** Set by wireImagePreview for nodes with an image_upload combo. */
-  refreshInputPreview: (() => void) | null = null;
 
   override onConfigure(): void {
     this.refreshInputPreview?.();
