@@ -3,7 +3,8 @@
  * class type, IS_CHANGED fingerprint, its id only when NOT_IDEMPOTENT or it takes UNIQUE_ID,
  * inputs sorted by name with links as ("ANCESTOR", ancestor index, slot), then the same for
  * every ancestor in a deterministic depth-first order. Node ids of ancestors never enter the
- * key, so identical sub-graphs hit under different ids.
+ * key, so identical sub-graphs hit under different ids. Keys are digests of that signature's
+ * canonical text (chain-shaped ancestries are digested link by link, in linear time).
  */
 import { createHash } from 'node:crypto';
 import { isLink } from '../compat/api-types.js';

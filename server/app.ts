@@ -143,5 +143,7 @@ function toHttpError(err: unknown): HttpError | null {
     return new HttpError(ERRORS.FS_BAD_PATH, { vars: { details: e.code } });
   }
   if (e?.status === 400 && e?.type === 'entity.parse.failed') return new HttpError(ERRORS.BODY_INVALID_JSON);
+  // A path parameter that is not valid percent-encoding (`%c0%ae`): the client's input, not a 500.
+  if (e?.status === 400 && /^Failed to decode param/.test(e?.message ?? '')) return new HttpError(ERRORS.FS_BAD_PATH, { vars: { details: 'malformed percent-encoding' } });
   return null;
 }

@@ -137,6 +137,9 @@ export async function openBrowser(viewport = { width: 1400, height: 900 }): Prom
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  // Turn file-chooser interception on now: enabled only when a test starts waiting for one, it
+  // can arrive after the click that opens the chooser.
+  page.on('filechooser', () => {});
   return {
     context,
     page,

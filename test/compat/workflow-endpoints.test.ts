@@ -66,7 +66,8 @@ describe('POST /api/workflow/convert', () => {
   });
 
   it('400 with a ComfyUI-shaped error naming the node', async () => {
-    const res = await request(app).post('/api/workflow/convert').send({ workflow: readFixture('ui/fe_default.json') });
+    // A graph with nodes this server lacks (the SD3 default graph's nodes all exist now).
+    const res = await request(app).post('/api/workflow/convert').send({ workflow: readFixture('ui/cew_hidream_e1_full.json') });
     expect(res.status).toBe(400);
     expect(res.body.error.type).toBe('missing_node_type');
     expect(res.body.error.extra_info).toHaveProperty('node_id');
@@ -141,7 +142,7 @@ describe('comfy8 convert FILE', () => {
 
   it('exit 1 with the error for unknown nodes, 2 for bad usage', async () => {
     const failed = capture();
-    expect(await runConvertCli(['convert', path.join(FIXTURES, 'ui/fe_default.json')], failed.io)).toBe(1);
+    expect(await runConvertCli(['convert', path.join(FIXTURES, 'ui/cew_hidream_e1_full.json')], failed.io)).toBe(1);
     expect(failed.out.stderr).toContain('missing_node_type');
     expect(failed.out.stderr).toContain('--object-info');
     const usage = capture();

@@ -38,21 +38,22 @@ async function queue(user: string, prompt: unknown, clientId?: string): Promise<
 
 describe('two users', () => {
   it('see only their own history, jobs, queue, images, uploads, user data and events', async () => {
-    console.log('STEP-start');const aliceWs = await TestSocket.open(t.url, '/ws?clientId=alice-tab', { headers: { Authorization: auth('alice') } });
-    console.log('STEP0');const bobWs = await TestSocket.open(t.url, '/ws?clientId=bob-tab', { headers: { Authorization: auth('bob') } });
+    const aliceWs = await TestSocket.open(t.url, '/ws?clientId=alice-tab', { headers: { Authorization: auth('alice') } });
+    const bobWs = await TestSocket.open(t.url, '/ws?clientId=bob-tab', { headers: { Authorization: auth('bob') } });
     // Bob cannot take over Alice's client id: he gets a sid of his own.
-    console.log('STEP1');const thief = await TestSocket.open(t.url, '/ws?clientId=alice-tab', { headers: { Authorization: auth('bob') } });
+    const thief = await TestSocket.open(t.url, '/ws?clientId=alice-tab', { headers: { Authorization: auth('bob') } });
     const thiefSid = (await thief.waitFor((m) => m.type === 'status')).data['sid'];
-    console.log('STEP2');expect(thiefSid).not.toBe('alice-tab');
+    expect(thiefSid).not.toBe('alice-tab');
 
     const targeted = await queue('alice', saveImagePrompt(0xff0000, 'alice'), 'alice-tab');
-    console.log('STEPA');await aliceWs.done(targeted);console.log('STEPB');
+    await aliceWs.done(targeted);
     const untargeted = await queue('alice', saveImagePrompt(0x00ff00, 'alice'));
-    await aliceWs.waitFor((m) => m.type === 'execution_success' && m.data['prompt_id'] === untargeted);
+    // Without a client id, progress events are broadcast (ComfyUI): under isolation, to Alice only.
+    await aliceWs.waitFor((m) => m.type === 'progress_state' && m.data['prompt_id'] === untargeted);
     const bobs = await queue('bob', saveImagePrompt(0x0000ff, 'bob'), 'bob-tab');
     await bobWs.done(bobs);
 
-    // History and jobs
+    // History and jobs (Bob's prompt ran after Alice's: both of hers are in history)
     const aliceHistory = (await as('alice').get('/history')).body;
     expect(Object.keys(aliceHistory).sort()).toEqual([targeted, untargeted].sort());
     expect(Object.keys((await as('bob').get('/api/history')).body)).toEqual([bobs]);

@@ -75,14 +75,27 @@ function addUploadButton(node: LGraphNode, combo: IBaseWidget): void {
   button.promptSkip = true;
 }
 
+/** One hidden file input, kept in the document and reused by every upload button. */
+function uploadInput(): HTMLInputElement {
+  let input = document.getElementById('image-upload-input') as HTMLInputElement | null;
+  if (!input) {
+    input = document.createElement('input');
+    input.id = 'image-upload-input';
+    input.type = 'file';
+    input.accept = 'image/png,image/jpeg,image/webp';
+    input.hidden = true;
+    document.body.append(input);
+  }
+  return input;
+}
+
 function pickAndUpload(node: LGraphNode, combo: IBaseWidget): void {
-  const input = document.createElement('input');
-  input.type = 'file';
-  input.accept = 'image/png,image/jpeg,image/webp';
-  input.addEventListener('change', async () => {
+  const input = uploadInput();
+  input.value = '';
+  input.onchange = () => {
     const file = input.files?.[0];
-    if (file) await setUploadedImage(node, combo, file);
-  });
+    if (file) setUploadedImage(node, combo, file).catch((err: unknown) => console.warn('comfy8: upload failed:', err));
+  };
   input.click();
 }
 
