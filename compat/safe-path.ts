@@ -13,7 +13,8 @@ export type Contained = { ok: true; path: string } | { ok: false; reason: Contai
 /** True if `child` is `base` or lies under it (both absolute, normalised). */
 export function isInside(base: string, child: string): boolean {
   const rel = path.relative(base, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  // `...` or `..foo` are ordinary names: only a leading `..` segment leaves the base.
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 /**

@@ -48,6 +48,8 @@ function option(name: string, fallback: string): string {
 }
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
+/** Progress on stderr as each figure is measured, so a long run shows where it is. */
+const note = (model: string, what: string, ms: number) => process.stderr.write(`  [${model}] ${what}: ${seconds(ms)} s\n`);
 
 function benchContext(env: NodeEnvironment, onProgress: (value: number) => void): ExecutionContext {
   const controller = new AbortController();
@@ -64,6 +66,7 @@ async function child(model: string): Promise<void> {
   if (model === 'demo') makeDemoCheckpoint(path.join(dir, name));
   else writeSyntheticCheckpoint(path.join(dir, name), MEDIUM_SPEC(flag('t5')));
   const writeMs = performance.now() - t;
+  note(model, 'write', writeMs);
   const env: NodeEnvironment = { folders, disableMetadata: true, previewMethod: 'none', previewSize: 512, log: silent, models: new ModelManager({}) };
   const stepTimes: number[] = [];
   let last = 0;
@@ -76,10 +79,12 @@ async function child(model: string): Promise<void> {
     t = performance.now();
     const [modelHandle, clip, vae] = (await CheckpointLoaderSimple.execute({ ckpt_name: name }, ctx)) as unknown[];
     const loadMs = performance.now() - t;
+    note(model, 'load', loadMs);
     t = performance.now();
     const [pos] = (await CLIPTextEncode.execute({ text: 'a bottle with a pink and red galaxy inside it on top of a wooden table', clip }, ctx)) as unknown[];
     const [neg] = (await CLIPTextEncode.execute({ text: '', clip }, ctx)) as unknown[];
     const encodeMs = performance.now() - t;
+    note(model, 'text encode', encodeMs);
     const size = Number(option('size', '512'));
     const steps = Number(model === 'demo' ? option('steps', '4') : option('medium-steps', '1'));
     const [latent] = (await EmptySD3LatentImage.execute({ width: size, height: size, batch_size: 1 }, ctx)) as unknown[];

@@ -57,6 +57,8 @@ async function uploadImage(ctx: ServerContext, req: Request, res: Response, save
   if (!image || !image.originalname) throw new HttpError(ERRORS.UPLOAD_NO_FILE);
   const subfolder = field(req, 'subfolder') ?? '';
   const uploadDir = ctx.folders.getDirectory(type);
+  // NUL is refused before normalisation: `x\0../..` must not normalise into a harmless path.
+  if (subfolder.includes('\0')) throw new HttpError(ERRORS.UPLOAD_ESCAPE, { vars: { dir: type } });
   const folder = containedPath(uploadDir, [pythonNormpath(subfolder || '.')]);
   const first = folder.ok ? containedPath(folder.path, [image.originalname]) : folder;
   if (!folder.ok || !first.ok) throw new HttpError(ERRORS.UPLOAD_ESCAPE, { vars: { dir: type } });

@@ -208,7 +208,6 @@ describe.skipIf(chromiumMissingReason !== null)('web UI', () => {
       const rect = canvas.canvas.getBoundingClientRect();
       return { x: rect.left + x, y: rect.top + y };
     })()`)) as { x: number; y: number };
-    await screenshot(page, 'load-image-before-upload');
     const chooser = page.waitForEvent('filechooser');
     await page.mouse.click(point.x, point.y);
     const cat = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c96' } }).png().toBuffer();

@@ -93,7 +93,10 @@ describe('traversal corpus', () => {
       const seen = querystring.unescape(wire(p));
       const bad = escapes(seen) || SYMLINK_PAYLOADS.has(p);
       for (const type of ['output', 'input']) {
-        check(`/view filename ${JSON.stringify(p)} ${type}`, await rawGet(`/view?type=${type}&filename=${wire(p)}`), bad ? [400, 403] : [400, 404]);
+        // ComfyUI's rule: a name with `..`, a leading `/` or NUL is 400; otherwise only its basename
+        // is used (so `c:/x/win.ini` looks for `win.ini`: 404), and a basename that is a link out is 403.
+        const invalidName = seen.includes('..') || seen.startsWith('/') || seen.includes('\0');
+        check(`/view filename ${JSON.stringify(p)} ${type}`, await rawGet(`/view?type=${type}&filename=${wire(p)}`), invalidName ? [400] : [403, 404]);
         const sub = await rawGet(`/api/view?type=${type}&filename=secret.txt&subfolder=${wire(p)}`);
         check(`/view subfolder ${JSON.stringify(p)} ${type}`, sub, bad ? [400, 403] : [404]);
       }
@@ -123,6 +126,17 @@ describe('traversal corpus', () => {
     }
   });
 
+  it('LoadImage and LoadLatent refuse every payload at validation (400)', async () => {
+    for (const p of corpus) {
+      const image = await request(t.url)
+        .post('/prompt')
+        .send({ prompt: { '1': { class_type: 'LoadImage', inputs: { image: p } }, '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } } });
+      check(`LoadImage ${JSON.stringify(p)}`, { status: image.status, body: image.text }, [400]);
+      const latent = await request(t.url).post('/prompt').send({ prompt: { '1': { class_type: 'LoadLatent', inputs: { latent: `${p}.latent` } }, '2': { class_type: 'SaveLatent', inputs: { samples: ['1', 0], filename_prefix: 'x' } } } });
+      check(`LoadLatent ${JSON.stringify(p)}`, { status: latent.status, body: latent.text }, [400]);
+    }
+  });
+
   it('POST /upload/image refuses escaping subfolders (400) and writes nothing outside input/', async () => {
     const before = fs.readdirSync(t.base).sort();
     for (const p of corpus) {
@@ -135,17 +149,6 @@ describe('traversal corpus', () => {
       }
     }
     expect(fs.readdirSync(t.base).sort()).toEqual(before);
-  });
-
-  it('LoadImage and LoadLatent refuse every payload at validation (400)', async () => {
-    for (const p of corpus) {
-      const image = await request(t.url)
-        .post('/prompt')
-        .send({ prompt: { '1': { class_type: 'LoadImage', inputs: { image: p } }, '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } } });
-      check(`LoadImage ${JSON.stringify(p)}`, { status: image.status, body: image.text }, [400]);
-      const latent = await request(t.url).post('/prompt').send({ prompt: { '1': { class_type: 'LoadLatent', inputs: { latent: `${p}.latent` } }, '2': { class_type: 'SaveLatent', inputs: { samples: ['1', 0], filename_prefix: 'x' } } } });
-      check(`LoadLatent ${JSON.stringify(p)}`, { status: latent.status, body: latent.text }, [400]);
-    }
   });
 
   it('SaveImage filename_prefix never writes outside output/', async () => {
