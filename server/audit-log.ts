@@ -38,7 +38,9 @@ export class AuditLog {
   }
 
   private open(): fs.WriteStream {
-    const s = fs.createWriteStream(this.opts.file, { flags: 'a', mode: 0o600 });
+    // Opened synchronously: the descriptor follows the file through a rename during rotation.
+    const fd = fs.openSync(this.opts.file, 'a', 0o600);
+    const s = fs.createWriteStream('', { fd });
     s.on('error', () => {}); // a full disk must not take the server down; the log is best-effort
     return s;
   }

@@ -73,6 +73,7 @@ async function child(model: string): Promise<void> {
   const ctx = benchContext(env, () => {
     const now = performance.now();
     stepTimes.push(now - last);
+    note(model, `step ${stepTimes.length}`, now - last);
     last = now;
   });
   try {
@@ -94,6 +95,7 @@ async function child(model: string): Promise<void> {
     t = performance.now();
     await VAEDecode.execute({ samples, vae }, ctx);
     const decodeMs = performance.now() - t;
+    note(model, 'VAE decode', decodeMs);
     const rssMiB = process.resourceUsage().maxRSS / 1024;
     const file = fs.statSync(path.join(dir, name)).size / 2 ** 30;
     console.log(
