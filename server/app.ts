@@ -46,6 +46,8 @@ export function createApp(deps: AppDeps): ComfyApp {
     authenticate: auth.enabled ? (req) => auth.authenticate(req) : undefined,
     refuseUnauthenticated: (socket, reason) => sendUnauthorizedUpgrade(auth, socket, reason),
     isolated: config.multiUser,
+    onUpgrade: (req, status, user) =>
+      deps.audit?.write({ user, method: 'GET', route: (req.url ?? '/').split('?')[0] ?? '/', status, outcome: status === 101 ? 'ok' : 'denied', client: req.socket.remoteAddress ?? null }),
     queueRemaining: () => queue?.remaining() ?? 0,
     serverFeatures: features,
     log: deps.log,

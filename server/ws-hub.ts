@@ -40,6 +40,8 @@ export interface WsHubOptions {
   refuseUnauthenticated?: (socket: Duplex, reason: string) => void;
   /** `--multi-user`: a prompt's events reach only its owner's sockets (and admins'). */
   isolated?: boolean;
+  /** Told of every upgrade on the WS paths: 101 accepted, else the refusal status (audit log). */
+  onUpgrade?: (req: http.IncomingMessage, status: number, user: string | null) => void;
 }
 
 interface SocketIdentity {
@@ -78,6 +80,7 @@ export class WsHub implements ExecutionEventSink, WorkerMessenger {
       return;
     }
     const identity = this.identify(req, url);
+    this.opts.onUpgrade?.(req, 'reason' in identity ? 401 : 101, 'reason' in identity ? null : identity.user);
     if ('reason' in identity) {
       if (this.opts.refuseUnauthenticated) this.opts.refuseUnauthenticated(socket, identity.reason);
       else socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');

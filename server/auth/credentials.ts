@@ -31,11 +31,18 @@ interface CredentialsFile {
 }
 
 /** Names usable as a user id and a folder name: no `__` system prefix, no path characters. */
+const VERIFIED_TTL_MS = 5 * 60_000;
+
 export const USER_NAME = /^(?!__)[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class CredentialStore {
   private data: CredentialsFile = { users: {}, keys: [] };
   private loadedMtime = -1;
+  /**
+   * Verified Basic credentials (SHA-256 of user:password → role): a browser resends them on every
+   * request, and scrypt per request would stall the server. Dropped whenever the file changes.
+   */
+  private readonly verified = new Map<string, { role: Role; until: number }>();
 
   constructor(readonly file: string) {}
 
@@ -52,6 +59,7 @@ export class CredentialStore {
       const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Partial<CredentialsFile>;
       this.data = { users: parsed.users ?? {}, keys: parsed.keys ?? [] };
       this.loadedMtime = mtime;
+      this.verified.clear();
     }
     return this.data;
   }
@@ -94,7 +102,13 @@ export class CredentialStore {
   /** The user's role if name and password match. */
   checkPassword(name: string, password: string): Role | null {
     const u = this.user(name);
-    return u && verifyPassword(password, u.password) ? u.role : null;
+    if (!u) return null;
+    const cacheKey = sha256Hex(`${name}\0${password}`);
+    const hit = this.verified.get(cacheKey);
+    if (hit && hit.until > Date.now()) return hit.role;
+    if (!verifyPassword(password, u.password)) return null;
+    this.verified.set(cacheKey, { role: u.role, until: Date.now() + VERIFIED_TTL_MS });
+    return u.role;
   }
 
   createKey(user: string, label = ''): { id: string; key: string } {

@@ -24,7 +24,7 @@ describe('@stable-canvas/comfyui-client', () => {
   it('enqueues over WebSocket and by polling, and gets image URLs that load', async () => {
     const client = new Client({ api_host: `127.0.0.1:${t.server.port}`, WebSocket: WebSocket as never, fetch: globalThis.fetch });
     try {
-      expect(Object.keys(await client.getSystemStats())).toEqual(['system', 'devices']);
+      expect(Object.keys(await client.getSystemStats())).toEqual(expect.arrayContaining(['system', 'devices']));
       await client.connect();
       const ws = await client.enqueue(prompt('sc', 1) as never);
       expect(ws.images).toHaveLength(1);

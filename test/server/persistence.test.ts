@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../server/audit-log.js';
 import { SqliteStore } from '../../server/queue/sqlite-store.js';
 import { PromptQueue } from '../../server/queue/prompt-queue.js';
-import { gatePrompt, makeBaseDir, openGate, startTestServer } from './helpers.js';
+import { gatePrompt, makeBaseDir, openGate, startTestServer, TestSocket } from './helpers.js';
 
 const job = (n: number, id: string, owner = 'default') => ({ number: n, promptId: id, prompt: {}, extraData: { client_id: 'c' }, sensitive: { api_key_comfy_org: 'SECRET-KEY' }, outputsToExecute: [], owner });
 
@@ -101,10 +101,13 @@ describe('audit log', () => {
       const id = (await request(t.url).post('/prompt').set('Comfy-User', 'alice').send({ prompt: gatePrompt('audit') })).body.prompt_id;
       openGate('audit');
       await request(t.url).get('/view?filename=../x');
+      const ws = await TestSocket.open(t.url, '/ws?clientId=audited');
+      ws.close();
       await t.server.close();
       const lines = fs.readFileSync(path.join(t.base, 'user', 'comfy8-audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(lines).toContainEqual(expect.objectContaining({ user: 'alice', method: 'POST', route: '/prompt', status: 200, outcome: 'ok', prompt_id: id, client: expect.stringContaining('127.0.0.1') }));
       expect(lines).toContainEqual(expect.objectContaining({ user: 'default', method: 'GET', route: '/view', status: 400, outcome: 'error' }));
+      expect(lines).toContainEqual(expect.objectContaining({ method: 'GET', route: '/ws', status: 101, outcome: 'ok' }));
     } finally {
       fs.rmSync(t.base, { recursive: true, force: true });
     }
