@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start -- [ComfyUI flags]`: builds the TypeScript sources if needed (tsc is incremental,
-// so an up-to-date build costs about a second), then runs the server with the flags passed through.
+// `npm start -- [ComfyUI flags]` and the `comfy8` command: builds the TypeScript sources if needed
+// (tsc is incremental, so an up-to-date build costs about a second), then runs server/main with the
+// arguments passed through (`comfy8 convert FILE`, `comfy8 run FILE --server URL`, `comfy8 user …`).
 import { spawnSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -25,8 +26,11 @@ try {
   console.warn(`comfy8: the web UI was not built: ${err instanceof Error ? err.message : err}`);
 }
 
+// The caller's directory stays the working directory: it is the default --base-directory (as
+// ComfyUI's install folder is; `npm start` runs in the project root) and where `comfy8 convert
+// FILE` / `comfy8 run FILE` resolve their paths.
 const child = spawn(process.execPath, [path.join(root, 'dist', 'server', 'main.js'), ...process.argv.slice(2)], {
-  cwd: root,
+  cwd: process.cwd(),
   stdio: 'inherit',
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));

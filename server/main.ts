@@ -7,13 +7,23 @@ import path from 'node:path';
 import { refuseOpenListen } from './auth/index.js';
 import { CliError, helpText, parseCliArgs } from './cli-args.js';
 import { isCommand, runCommand } from './cli.js';
+import { runConvertCli } from './cli-convert.js';
+import { runRunCli } from './cli-run.js';
 import { configFromParsed } from './config.js';
 import { serverFeatures } from './context.js';
 import { checkRequiredDirectories } from './folders.js';
 import { createLogger } from './logger.js';
 import { displayUrl, startServer } from './server.js';
 
+/** Commands that talk to files or a server asynchronously (the others live in cli.ts). */
+const ASYNC_COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
+  convert: runConvertCli,
+  run: runRunCli,
+};
+
 async function main(argv: string[]): Promise<void> {
+  const asyncCommand = argv[0] !== undefined && Object.hasOwn(ASYNC_COMMANDS, argv[0]) ? ASYNC_COMMANDS[argv[0]] : undefined;
+  if (asyncCommand) process.exit(await asyncCommand(argv));
   if (isCommand(argv[0])) process.exit(runCommand(argv));
   let parsed;
   try {

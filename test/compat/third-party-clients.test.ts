@@ -80,8 +80,11 @@ describe('@stable-canvas/comfyui-client', () => {
     }
     expect(defs['EmptyImage']!.input.required!['width']).toEqual(['INT', expect.objectContaining({ default: 512, min: 1 })]);
     expect(defs['SaveImage']!.output_node).toBe(true);
-    // Helpers that read a missing KSampler/loader definition answer [] instead of failing.
-    await expect(client.getSamplers()).resolves.toEqual([]);
+    // The client reads KSampler's combos from /object_info: our list, in ComfyUI's order.
+    const samplers = await client.getSamplers();
+    expect(samplers).toEqual(defs['KSampler']!.input.required!['sampler_name']![0]);
+    expect(samplers.slice(0, 3)).toEqual(['euler', 'euler_ancestral', 'heun']);
+    await expect(client.getSchedulers()).resolves.toContain('sgm_uniform');
     await expect(client.getExtensions()).resolves.toBeInstanceOf(Array);
     await expect(client.getEmbeddings()).resolves.toEqual([]);
   });

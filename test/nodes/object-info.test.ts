@@ -124,7 +124,7 @@ describe('object_info matches ComfyUI', () => {
 });
 
 describe('builtinNodes', () => {
-  it('has every weight-free core node once, each with a valid definition', () => {
+  it('has every built-in node once, each with a valid definition', () => {
     const names = builtinNodes().map((d) => d.name);
     expect(new Set(names).size).toBe(names.length);
     expect(names.sort()).toEqual(
@@ -135,6 +135,11 @@ describe('builtinNodes', () => {
         // sampling and model nodes (nodes/sampling/index.ts)
         'KSampler', 'KSamplerAdvanced', 'UNETLoader', 'ModelSamplingSD3', 'SamplerCustom', 'SamplerCustomAdvanced', 'KSamplerSelect',
         'BasicScheduler', 'SplitSigmas', 'BasicGuider', 'CFGGuider', 'RandomNoise', 'DisableNoise',
+        // loaders, text encoding and VAE nodes (nodes/loaders, nodes/conditioning, nodes/vae)
+        'CheckpointLoaderSimple', 'CLIPLoader', 'DualCLIPLoader', 'TripleCLIPLoader', 'VAELoader',
+        'CLIPTextEncode', 'CLIPTextEncodeSD3', 'ConditioningZeroOut', 'ConditioningCombine', 'ConditioningConcat',
+        'ConditioningAverage', 'ConditioningSetTimestepRange',
+        'VAEDecode', 'VAEEncode', 'VAEDecodeTiled', 'VAEEncodeTiled', 'VAEEncodeForInpaint', 'SetLatentNoiseMask',
       ].sort(),
     );
     const info = createBuiltinRegistry().objectInfo(env);
