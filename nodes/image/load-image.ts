@@ -52,15 +52,24 @@ export function annotatedFilePath(folders: FolderPaths, name: string, defaultTyp
   return contained.ok ? contained.path : null;
 }
 
+/** A regular file (a directory named like an image is not one). */
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function annotatedFileExists(folders: FolderPaths, name: string): boolean {
   const file = annotatedFilePath(folders, name);
-  return file !== null && fs.existsSync(file);
+  return file !== null && isRegularFile(file);
 }
 
 export function requireAnnotatedFile(folders: FolderPaths, name: string, what: string): string {
   const file = annotatedFilePath(folders, name);
   if (file === null) throw new Error(`Invalid file path: ${JSON.stringify(name)}`);
-  if (!fs.existsSync(file)) throw new Error(`${what} not found: ${name}`);
+  if (!isRegularFile(file)) throw new Error(`${what} not found: ${name}`);
   return file;
 }
 

@@ -187,6 +187,9 @@ describe('LoadImage', () => {
     expect(await validate.fn({ image: 'sub/v.png' }, undefined, env)).toBe(true);
     expect(await validate.fn({ image: 'missing.png' }, undefined, env)).toBe('Invalid image file: missing.png');
     expect(await validate.fn({ image: '../../etc/passwd' }, undefined, env)).toBe('Invalid image file: ../../etc/passwd');
+    fs.mkdirSync(path.join(env.folders.inputDir, 'folder.png'));
+    expect(await validate.fn({ image: 'folder.png' }, undefined, env)).toBe('Invalid image file: folder.png');
+    await expect(LoadImage.execute({ image: 'folder.png' }, makeTestContext(env))).rejects.toThrow(/not found: folder\.png/);
     const hash = LoadImage.isChanged!({ image: 'sub/v.png' }, env);
     expect(hash).toBe(createHash('sha256').update(fs.readFileSync(file)).digest('hex'));
     await writeRgbaPng(env, 'sub/v.png', 3);
