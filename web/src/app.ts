@@ -53,6 +53,24 @@ export class ComfyApp {
 
   loadDefault(): void {
     this.loadWorkflow(structuredClone(defaultWorkflow) as unknown as WorkflowJson, null);
+    this.pointCombosAtAvailableFiles();
+  }
+
+  /**
+   * The default workflow names ComfyUI's own model files (e.g. sd3.5_large_fp8_scaled); where this
+   * server lacks one, pick the first file it has — on a fresh install, the demo checkpoint — so
+   * the first Queue runs instead of failing validation.
+   */
+  private pointCombosAtAvailableFiles(): void {
+    for (const node of this.graph._nodes) {
+      for (const widget of node.widgets ?? []) {
+        const values = (widget.options as { values?: unknown } | undefined)?.values;
+        if (widget.type !== 'combo' || !Array.isArray(values) || values.length === 0) continue;
+        if (typeof widget.value === 'string' && /\.(safetensors|sft|ckpt|pt|pth|bin)$/.test(widget.value) && !values.includes(widget.value)) {
+          widget.value = values[0] as string;
+        }
+      }
+    }
   }
 
   /** Reopens the workflow kept in localStorage; false (and the default opens) if it is unusable. */
