@@ -13,7 +13,7 @@
  * In the cache an FP8 Linear is `<stem>.weight` (FP8) + `<stem>.weight_scale` (F32 [] or [out]).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { toFloat32 } from '../dtypes.js';
 import type { GraphBuilder, Value } from '../onnx/index.js';
@@ -21,7 +21,7 @@ import { quantizeFp8 } from '../quantize.js';
 import { openSafetensors, type SafetensorsFile } from '../safetensors.js';
 import { scaledFp8EffectiveWeight } from '../scaled-fp8.js';
 import { isFp8DType, type DType, type Tensor } from '../tensor.js';
-import { writeWeightCache, type PlanGroup } from './mmdit-weights.js';
+import { openOrWriteWeightCache, type PlanGroup } from './mmdit-weights.js';
 
 export type EncoderPrecision = 'fp8' | 'fp32';
 export const ENCODER_PRECISIONS: readonly EncoderPrecision[] = ['fp8', 'fp32'];
@@ -142,18 +142,7 @@ export function componentCachePath(src: ComponentSource, tag: string, precision:
 /** Opens the cache for `src`, writing it first when missing or made from other sources. */
 export function openComponentCache(src: ComponentSource, tag: string, opts: ComponentPlanOptions, cacheDir?: string): { file: SafetensorsFile; reused: boolean } {
   const cachePath = componentCachePath(src, tag, opts.precision, cacheDir);
-  const source = fingerprint(src, tag, opts.precision);
-  if (existsSync(cachePath)) {
-    try {
-      const file = openSafetensors(cachePath);
-      if (file.metadata.source === source) return { file, reused: true };
-      file.close();
-    } catch {
-      // unreadable (e.g. an interrupted write): rebuild it
-    }
-  }
-  writeWeightCache(cachePath, planComponentWeights(src, opts), { format: CACHE_FORMAT, source });
-  return { file: openSafetensors(cachePath), reused: false };
+  return openOrWriteWeightCache(cachePath, fingerprint(src, tag, opts.precision), CACHE_FORMAT, () => planComponentWeights(src, opts), tag);
 }
 
 /** One Linear's graph values (as MmditLinear). */

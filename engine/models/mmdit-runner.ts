@@ -7,16 +7,16 @@
  * Batches go in and out whole, so CFG evaluates cond and uncond in one run.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { defineMmdit, MMDIT_DEBUG_OUTPUTS, MMDIT_OUTPUT } from '../arch/mmdit.js';
 import type { MmditConfig } from '../arch/mmdit-config.js';
 import { GraphBuilder } from '../onnx/index.js';
 import { createSession, type EngineSession, type SessionOptions } from '../runtime/session.js';
-import { openSafetensors, type SafetensorsFile } from '../safetensors.js';
+import type { SafetensorsFile } from '../safetensors.js';
 import type { Tensor } from '../tensor.js';
 import { openMmditCheckpoint, type MmditCheckpoint } from './mmdit-checkpoint.js';
-import { externalParams, MMDIT_PRECISIONS, planMmditWeights, WEIGHT_CACHE_FORMAT, writeWeightCache, type MmditPrecision } from './mmdit-weights.js';
+import { externalParams, MMDIT_PRECISIONS, openOrWriteWeightCache, planMmditWeights, WEIGHT_CACHE_FORMAT, type MmditPrecision } from './mmdit-weights.js';
 
 export interface MmditRunnerOptions {
   /** 'fp8' (default): FP8 block weights, ≈ 1 byte/param; 'fp32': everything float32 (ComfyUI CPU parity). */
@@ -65,23 +65,7 @@ export function weightCachePath(paths: readonly string[], precision: MmditPrecis
 
 /** Opens the cache for `ckpt`, writing it first when missing or made from other sources. */
 function openWeightCache(ckpt: MmditCheckpoint, precision: MmditPrecision, cachePath: string): { file: SafetensorsFile; reused: boolean } {
-  const source = fingerprint(ckpt.paths, precision);
-  if (existsSync(cachePath)) {
-    try {
-      const file = openSafetensors(cachePath);
-      if (file.metadata.source === source) return { file, reused: true };
-      file.close();
-    } catch {
-      // unreadable (e.g. an interrupted write by an older version): rebuild it
-    }
-  }
-  try {
-    writeWeightCache(cachePath, planMmditWeights(ckpt, precision), { format: WEIGHT_CACHE_FORMAT, source });
-  } catch (error) {
-    const hint = (error as NodeJS.ErrnoException).code ? ' (pass cacheDir to write the weight cache elsewhere)' : '';
-    throw new Error(`MMDiT weight cache '${cachePath}': ${(error as Error).message}${hint}`, { cause: error });
-  }
-  return { file: openSafetensors(cachePath), reused: false };
+  return openOrWriteWeightCache(cachePath, fingerprint(ckpt.paths, precision), WEIGHT_CACHE_FORMAT, () => planMmditWeights(ckpt, precision), 'MMDiT');
 }
 
 function sigmaPerItem(sigma: number | Float32Array | Tensor, batch: number): Float32Array {

@@ -14,13 +14,13 @@
  *          float32 weight): the mode that matches ComfyUI on a CPU.
  * In the cache an FP8 Linear is `<stem>.weight` (FP8) + `<stem>.weight_scale` (F32 [] or [out]).
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { expectedMmditShapes } from '../arch/mmdit-config.js';
 import type { MmditLinear, MmditParams } from '../arch/mmdit.js';
 import { toFloat32 } from '../dtypes.js';
 import type { GraphBuilder } from '../onnx/index.js';
 import { quantizeFp8 } from '../quantize.js';
-import type { SafetensorsFile } from '../safetensors.js';
+import { openSafetensors, type SafetensorsFile } from '../safetensors.js';
 import { scaledFp8EffectiveWeight } from '../scaled-fp8.js';
 import { BYTES_PER_ELEMENT, isFp8DType, numel, type DType, type Tensor } from '../tensor.js';
 import type { MmditCheckpoint } from './mmdit-checkpoint.js';
@@ -116,6 +116,36 @@ function headerFor(groups: readonly PlanGroup[], metadata: Record<string, string
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, Math.min(1 << 30, bytes.length - done));
+}
+
+/**
+ * Opens the weight cache at `cachePath` when its metadata says it was made from `source`; else
+ * (missing, stale or unreadable, e.g. an interrupted write) writes it from `plan()` first.
+ * `label` names the model part in errors.
+ */
+export function openOrWriteWeightCache(
+  cachePath: string,
+  source: string,
+  format: string,
+  plan: () => readonly PlanGroup[],
+  label: string,
+): { file: SafetensorsFile; reused: boolean } {
+  if (existsSync(cachePath)) {
+    try {
+      const file = openSafetensors(cachePath);
+      if (file.metadata.source === source) return { file, reused: true };
+      file.close();
+    } catch {
+      // unreadable: rebuild it
+    }
+  }
+  try {
+    writeWeightCache(cachePath, plan(), { format, source });
+  } catch (error) {
+    const hint = (error as NodeJS.ErrnoException).code ? ' (pass cacheDir to write the weight cache elsewhere)' : '';
+    throw new Error(`${label} weight cache '${cachePath}': ${(error as Error).message}${hint}`, { cause: error });
+  }
+  return { file: openSafetensors(cachePath), reused: false };
 }
 
 /** Streams the groups to `path` (one group's tensors in memory at a time), via a temporary file. */

@@ -8,16 +8,8 @@
  * TAESD3 decoder here; logged once).
  */
 import sharp from 'sharp';
+import { sd3LatentPreview } from '../../engine/models/sd3-latent.js';
 import type { Logger, PreviewImage } from '../node-api.js';
-
-/** Rows = latent channels 0…15, columns R, G, B (current ComfyUI, with bias). */
-export const SD3_LATENT_RGB_FACTORS: readonly (readonly [number, number, number])[] = [
-  [-0.0922, -0.0175, 0.0749], [0.0311, 0.0633, 0.0954], [0.1994, 0.0927, 0.0458], [0.0856, 0.0339, 0.0902],
-  [0.0587, 0.0272, -0.0496], [-0.0006, 0.1104, 0.0309], [0.0978, 0.0306, 0.0427], [-0.0042, 0.1038, 0.1358],
-  [-0.0194, 0.002, 0.0669], [-0.0488, 0.013, -0.0268], [0.0922, 0.0988, 0.0951], [-0.0278, 0.0524, -0.0542],
-  [0.0332, 0.0456, 0.0895], [-0.0069, -0.003, -0.081], [-0.0596, -0.0465, -0.0293], [-0.1448, -0.1463, -0.1189],
-];
-export const SD3_LATENT_RGB_BIAS: readonly [number, number, number] = [0.2394, 0.2135, 0.1925];
 
 export interface RgbImage {
   width: number;
@@ -26,20 +18,10 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-/** latent2rgb of batch item 0 of a model-space latent [B, 16, H, W]. */
+/** latent2rgb of batch item 0 of a model-space latent [B, 16, H, W] (the engine's factors). */
 export function latentToRgb(latent: Float32Array, shape: readonly number[]): RgbImage {
-  const [, channels, height, width] = shape;
-  if (channels !== SD3_LATENT_RGB_FACTORS.length) throw new Error(`latent2rgb preview: SD3 factors need 16 channels, got ${channels}`);
-  const plane = height * width;
-  const data = new Uint8Array(plane * 3);
-  for (let p = 0; p < plane; p++) {
-    for (let k = 0; k < 3; k++) {
-      let v = SD3_LATENT_RGB_BIAS[k];
-      for (let c = 0; c < channels; c++) v += latent[c * plane + p] * SD3_LATENT_RGB_FACTORS[c][k];
-      data[p * 3 + k] = Math.trunc(Math.min(Math.max((v + 1) / 2, 0), 1) * 255);
-    }
-  }
-  return { width, height, data };
+  const { width, height, rgb } = sd3LatentPreview({ dtype: 'float32', shape, data: latent });
+  return { width, height, data: rgb };
 }
 
 /** Fits (w, h) into a max×max square keeping the aspect ratio; never enlarges. */
