@@ -125,7 +125,7 @@ export function createFolderPaths(opts: FolderPathsOptions): FolderPaths {
       const filter = exts.get(key) ?? [];
       const seen = new Set<string>();
       for (const root of roots.get(key) ?? []) {
-        for (const rel of walk(root)) {
+        for (const { rel } of walkFiles(root, (name) => name === '.git')) {
           if (filter.length === 0 || filter.includes(path.extname(rel).toLowerCase())) seen.add(rel);
         }
       }
@@ -147,9 +147,19 @@ export function createFolderPaths(opts: FolderPathsOptions): FolderPaths {
   return fp;
 }
 
-/** Relative file paths under `root`, following symlinks, skipping `.git`; cycle-safe. */
-function walk(root: string): string[] {
-  const out: string[] = [];
+export interface WalkedFile {
+  /** Path relative to the walked root, with `/` separators. */
+  rel: string;
+  abs: string;
+  stats: fs.Stats;
+}
+
+/**
+ * Every file under `root`, following symlinks (each real folder visited once, so link cycles end),
+ * in directory order; entries whose name `skip` accepts are left out, folders with their contents.
+ */
+export function walkFiles(root: string, skip: (name: string) => boolean): WalkedFile[] {
+  const out: WalkedFile[] = [];
   const visited = new Set<string>();
   const visit = (dir: string, rel: string) => {
     let real: string;
@@ -160,24 +170,24 @@ function walk(root: string): string[] {
     }
     if (visited.has(real)) return;
     visited.add(real);
-    let entries: fs.Dirent[];
+    let names: string[];
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      names = fs.readdirSync(dir);
     } catch {
       return;
     }
-    for (const e of entries) {
-      if (e.name === '.git') continue;
-      const abs = path.join(dir, e.name);
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      let st: fs.Stats;
+    for (const name of names) {
+      if (skip(name)) continue;
+      const abs = path.join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      let stats: fs.Stats;
       try {
-        st = fs.statSync(abs);
+        stats = fs.statSync(abs);
       } catch {
         continue;
       }
-      if (st.isDirectory()) visit(abs, r);
-      else if (st.isFile()) out.push(r);
+      if (stats.isDirectory()) visit(abs, r);
+      else if (stats.isFile()) out.push({ rel: r, abs, stats });
     }
   };
   visit(root, '');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Router } from 'express';
 import { ERRORS, HttpError } from '../../compat/errors.js';
-import { SUPPORTED_PT_EXTENSIONS } from '../../compat/folder-paths.js';
+import { SUPPORTED_PT_EXTENSIONS, walkFiles } from '../../compat/folder-paths.js';
 import sharp from 'sharp';
 import { containedPath } from '../../compat/safe-path.js';
 import { queryParam } from '../http/body.js';
@@ -67,46 +67,9 @@ interface ModelFileInfo {
 
 /** Model files (supported extensions, hidden entries and `.git` skipped), following symlinks. */
 function modelFileInfos(root: string, pathIndex: number): ModelFileInfo[] {
-  const out: ModelFileInfo[] = [];
-  const visited = new Set<string>();
-  const visit = (dir: string) => {
-    let real: string;
-    try {
-      real = fs.realpathSync(dir);
-    } catch {
-      return;
-    }
-    if (visited.has(real)) return;
-    visited.add(real);
-    for (const name of safeReaddir(dir)) {
-      if (name.startsWith('.')) continue;
-      const abs = path.join(dir, name);
-      const st = safeStat(abs);
-      if (!st) continue;
-      if (st.isDirectory()) visit(abs);
-      else if (st.isFile() && SUPPORTED_PT_EXTENSIONS.includes(path.extname(name).toLowerCase())) {
-        out.push({ name: path.relative(root, abs), pathIndex, modified: st.mtimeMs / 1000, created: st.ctimeMs / 1000, size: st.size });
-      }
-    }
-  };
-  visit(root);
-  return out;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function safeStat(p: string): fs.Stats | null {
-  try {
-    return fs.statSync(p);
-  } catch {
-    return null;
-  }
+  return walkFiles(root, (name) => name.startsWith('.'))
+    .filter(({ abs }) => SUPPORTED_PT_EXTENSIONS.includes(path.extname(abs).toLowerCase()))
+    .map(({ abs, stats }) => ({ name: path.relative(root, abs), pathIndex, modified: stats.mtimeMs / 1000, created: stats.ctimeMs / 1000, size: stats.size }));
 }
 
 const PREVIEW_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp'];
