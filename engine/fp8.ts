@@ -8,23 +8,10 @@
  *   e5m2:   |x| ≥ 61440 and ±inf → ±inf (0x7C | sign); NaN → 0x7F | sign.
  * Saturation, where wanted (quantisation, ONNX Cast), is the caller's clamp to ±max before encoding.
  */
-import { float16BitsToFloat32Bits } from './half.js';
+import { float16BitsToFloat32Bits, floatBits, floatFromBits } from './half.js';
 
 export const FP8_E4M3FN_MAX = 448;
 export const FP8_E5M2_MAX = 57344;
-
-const scratchF32 = new Float32Array(1);
-const scratchU32 = new Uint32Array(scratchF32.buffer);
-
-function floatBits(x: number): number {
-  scratchF32[0] = x;
-  return scratchU32[0];
-}
-
-function floatFromBits(bits: number): number {
-  scratchU32[0] = bits;
-  return scratchF32[0];
-}
 
 // 480.0f: the first magnitude e4m3fn cannot hold (c10 `fp8_max`).
 const E4M3_NAN_THRESHOLD_BITS = 1087 << 20;

@@ -12,12 +12,14 @@
 const scratchF32 = new Float32Array(1);
 const scratchU32 = new Uint32Array(scratchF32.buffer);
 
-function floatBits(x: number): number {
+/** The IEEE-754 bits of `x` rounded to float32 (shared with fp8.ts). */
+export function floatBits(x: number): number {
   scratchF32[0] = x;
   return scratchU32[0];
 }
 
-function floatFromBits(bits: number): number {
+/** The float32 whose bits are `bits`. */
+export function floatFromBits(bits: number): number {
   scratchU32[0] = bits;
   return scratchF32[0];
 }
