@@ -43,6 +43,11 @@ export interface SafetensorsFile {
   readFloat32(key: string): Tensor<'float32'>;
   /** The stored bytes of one tensor, unconverted. */
   readBytes(key: string): Uint8Array;
+  /**
+   * `count` elements from flat index `start` of a tensor stored in its own width (not F64/I16/…),
+   * as `read()` would give them: a slice of a large table without reading the rest.
+   */
+  readElements(key: string, start: number, count: number): Tensor;
   close(): void;
 }
 
@@ -162,6 +167,21 @@ class LazySafetensorsFile implements SafetensorsFile {
     const bytes = new Uint8Array(new ArrayBuffer(e.end - e.begin));
     readExactly(this.fd, bytes, this.dataStart + e.begin, this.path, key);
     return bytes;
+  }
+
+  readElements(key: string, start: number, count: number): Tensor {
+    const e = this.entry(key);
+    if (this.fd === undefined) throw new SafetensorsError(this.path, 'closed', 'file was closed', key);
+    const { dtype, bytes: width } = SAFETENSORS_DTYPES[e.storageDtype];
+    if (width !== BYTES_PER_ELEMENT[dtype]) throw new Error(`readElements: '${key}' is stored as ${e.storageDtype}, which reads widened; read it whole`);
+    const total = numel(e.shape);
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > total) {
+      throw new Error(`readElements: elements ${start}…${start + count} of '${key}', which holds ${total}`);
+    }
+    const bytes = new Uint8Array(new ArrayBuffer(count * width));
+    readExactly(this.fd, bytes, this.dataStart + e.begin + start * width, this.path, key);
+    const View = STORAGE_VIEW[dtype];
+    return { dtype, shape: [count], data: new View(bytes.buffer as ArrayBuffer, 0, count) } as Tensor;
   }
 
   read(key: string): Tensor {

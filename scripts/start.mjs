@@ -5,6 +5,7 @@
 import { spawnSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { withHugePages } from './with-huge-pages.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -28,10 +29,11 @@ try {
 
 // The caller's directory stays the working directory: it is the default --base-directory (as
 // ComfyUI's install folder is; `npm start` runs in the project root) and where `comfy8 convert
-// FILE` / `comfy8 run FILE` resolve their paths.
+// FILE` / `comfy8 run FILE` resolve their paths. Huge pages: see with-huge-pages.mjs.
 const child = spawn(process.execPath, [path.join(root, 'dist', 'server', 'main.js'), ...process.argv.slice(2)], {
   cwd: process.cwd(),
   stdio: 'inherit',
+  env: withHugePages(),
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -69,6 +69,25 @@ async function timeRuns(bytes: Uint8Array, x: Tensor<'float32'>, runs: number): 
   }
 }
 
+/**
+ * The plain float32 baseline: x [tokens, k] times a float32 weight, as MatMul with W [k, n] and as
+ * Gemm reading W [n, k] transposed (the engine's Linear form); the faster median wins, so the
+ * baseline is the best this onnxruntime reaches at that shape.
+ */
+export async function bestPlainMatMulGflops(tokens: number, k: number, n: number, runs: number): Promise<{ gflops: number; form: 'MatMul' | 'Gemm' }> {
+  const weights = randomWeights(k, n);
+  const x: Tensor<'float32'> = { dtype: 'float32', shape: [tokens, k], data: new Float32Array(tokens * k).fill(0.5) };
+  const matmul = await timeRuns(model(k, n, weights, false), x, runs);
+  const g = new op.GraphBuilder('gemm-f32');
+  const input = g.input('x', 'float32', ['tokens', k]);
+  const w = g.initializer('w', { dtype: 'float32', shape: [n, k], data: weights.f32.data }); // same values, read as [n, k]
+  g.output(op.gemm(g, input, w, undefined, { transB: true }), 'float32', ['tokens', n], 'y');
+  const gemm = await timeRuns(g.toBytes(), x, runs);
+  const flops = 2 * tokens * k * n;
+  const best = Math.min(matmul.wallMs, gemm.wallMs);
+  return { gflops: flops / (best / 1000) / 1e9, form: best === gemm.wallMs ? 'Gemm' : 'MatMul' };
+}
+
 export async function benchMatMul(tokenCounts: readonly number[], k: number, n: number, runs: number): Promise<MatMulResult[]> {
   const weights = randomWeights(k, n);
   const results: MatMulResult[] = [];

@@ -1,11 +1,11 @@
 /**
  * Pipeline benchmark: prints figures, asserts nothing.
- *   npm run bench:pipeline [-- --models demo,medium --size 512 --steps 2 --medium-steps 1 --t5 --keep]
+ *   npm run bench:pipeline [-- --models demo,medium --size 512 --steps 2 --medium-steps 1 --t5 --text-enc fp8 --keep]
  *
  * For each model, in its own child process (so peak RSS is that model's): the SD3.5 example graph's
  * nodes called in order — CheckpointLoaderSimple, CLIPTextEncode ×2, EmptySD3LatentImage, KSampler
  * (euler, sgm_uniform, cfg 4), VAEDecode — with the server's default precision (FP8 MMDiT blocks,
- * float32 CLIP, FP8 T5, float32 VAE). Reports seconds for loading, text encoding (both prompts),
+ * CLIP at float32 compute on its 16-bit weights, FP8 T5, float32 VAE; --text-enc fp8: FP8 CLIP too). Reports seconds for loading, text encoding (both prompts),
  * each sampling step (a CFG step = one batch-2 MMDiT call), VAE decode, and the peak RSS.
  *
  * Models:
@@ -25,7 +25,7 @@ import { EmptySD3LatentImage } from '../../nodes/latent/latent-nodes.js';
 import { DEMO_CHECKPOINT_NAME, makeDemoCheckpoint } from '../../nodes/loaders/demo-checkpoint.js';
 import { CheckpointLoaderSimple } from '../../nodes/loaders/loader-nodes.js';
 import { writeSyntheticCheckpoint, type Sd3CheckpointSpec } from '../../nodes/loaders/synthetic-sd3.js';
-import { ModelManager } from '../../nodes/models/model-manager.js';
+import { DEFAULT_MODEL_PRECISION, ModelManager } from '../../nodes/models/model-manager.js';
 import type { ExecutionContext, NodeEnvironment } from '../../nodes/node-api.js';
 import { KSampler } from '../../nodes/sampling/ksampler-nodes.js';
 import { VAEDecode } from '../../nodes/vae/vae-nodes.js';
@@ -49,7 +49,8 @@ function option(name: string, fallback: string): string {
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 /** Progress on stderr as each figure is measured, so a long run shows where it is. */
-const note = (model: string, what: string, ms: number) => process.stderr.write(`  [${model}] ${what}: ${seconds(ms)} s\n`);
+const note = (model: string, what: string, ms: number) =>
+  process.stderr.write(`  [${model}] ${what}: ${seconds(ms)} s (RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, peak so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)\n`);
 
 function benchContext(env: NodeEnvironment, onProgress: (value: number) => void): ExecutionContext {
   const controller = new AbortController();
@@ -67,7 +68,11 @@ async function child(model: string): Promise<void> {
   else writeSyntheticCheckpoint(path.join(dir, name), MEDIUM_SPEC(flag('t5')));
   const writeMs = performance.now() - t;
   note(model, 'write', writeMs);
-  const env: NodeEnvironment = { folders, disableMetadata: true, previewMethod: 'none', previewSize: 512, log: silent, models: new ModelManager({}) };
+  // --text-enc fp8: CLIP-L/G with FP8 weights too (ComfyUI's --fp8_e4m3fn-text-enc), every model
+  // weight 8-bit — the setting stable-diffusion.cpp's q8_0 figures are taken at.
+  const textEncoder = option('text-enc', 'auto') as 'auto' | 'fp8' | 'fp32';
+  const models = new ModelManager({ precision: { ...DEFAULT_MODEL_PRECISION, textEncoder } });
+  const env: NodeEnvironment = { folders, disableMetadata: true, previewMethod: 'none', previewSize: 512, log: silent, models };
   const stepTimes: number[] = [];
   let last = 0;
   const ctx = benchContext(env, () => {
@@ -99,7 +104,7 @@ async function child(model: string): Promise<void> {
     const rssMiB = process.resourceUsage().maxRSS / 1024;
     const file = fs.statSync(path.join(dir, name)).size / 2 ** 30;
     console.log(
-      `| ${model} | ${file.toFixed(2)} GiB | ${seconds(writeMs)} | ${seconds(loadMs)} | ${seconds(encodeMs)} | ${stepTimes.map(seconds).join(', ')} | ${seconds(decodeMs)} | ${rssMiB.toFixed(0)} |`,
+      `| ${model}${textEncoder === 'auto' ? '' : ` (text encoders ${textEncoder})`} | ${file.toFixed(2)} GiB | ${seconds(writeMs)} | ${seconds(loadMs)} | ${seconds(encodeMs)} | ${stepTimes.map(seconds).join(', ')} | ${seconds(decodeMs)} | ${rssMiB.toFixed(0)} |`,
     );
   } finally {
     if (!flag('keep')) fs.rmSync(base, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /**
- * Graph pieces shared by the text encoders (clip.ts, t5.ts): Linear from params (float32 or FP8
- * dequantised next to its Gemm, as the MMDiT), embedding lookup (an FP8 table is gathered as its
+ * Graph pieces shared by the text encoders (clip.ts, t5.ts): Linear from params (float32, 16-bit
+ * widened or FP8 dequantised next to its Gemm, as the MMDiT), embedding lookup (an FP8 table is gathered as its
  * byte codes and decoded through a 256-entry table, so it stays 1 byte per value), head split/merge,
  * position ranges.
  */
@@ -13,6 +13,8 @@ export interface LinearValues {
   bias?: Value;
   scale?: Value;
   perChannel?: boolean;
+  /** The weight is stored 16-bit (as in the file) and widened to float32 next to its Gemm. */
+  widen?: boolean;
 }
 
 export interface EmbeddingValues {
@@ -20,9 +22,10 @@ export interface EmbeddingValues {
   fp8?: 'float8_e4m3fn' | 'float8_e5m2';
 }
 
-/** torch.nn.Linear over the last dim; `ordered` ties an FP8 dequantisation to the layer's input. */
+/** torch.nn.Linear over the last dim; `ordered` ties an FP8 dequantisation or 16-bit widening to the layer's input. */
 export function linearLayer(g: GraphBuilder, l: LinearValues, x: Value, ordered = true): Value {
   if (l.scale !== undefined) return op.fp8Linear(g, x, l.weight, l.scale, { bias: l.bias, perChannel: l.perChannel, ordered });
+  if (l.widen) return op.linear(g, x, ordered ? op.castAfter(g, l.weight, x) : op.cast(g, l.weight, 'float32'), l.bias);
   return op.linear(g, x, l.weight, l.bias);
 }
 

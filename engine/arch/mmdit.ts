@@ -7,7 +7,8 @@
  * Dims come from MmditConfig (engine/arch/mmdit-config.ts): SD3 Medium D = 1536, 24 heads of 64,
  * 24 blocks; SD3.5 Large D = 2432, 38 blocks; context 4096, pooled 2048, patch 2, 16 channels.
  *
- * Graph: x [B, 16, H, W], timesteps [B] (= σ·1000), context [B, T, C_ctx], y [B, C_adm]
+ * Graph: x [B, 16, H, W], timesteps [B] (= σ·1000), context [B, T, C_ctx], y [B, C_adm],
+ *        pos [N, D] (pos_embed's crop for the ⌈H/2⌉×⌈W/2⌉ patch grid)
  *        → out [B, 16, H, W] (the velocity), with B, H, W, T symbolic: one session, every size.
  * All activations are float32: LayerNorm, RMSNorm and softmax run in float32 (DESIGN.md). Weights
  * come from MmditParams: a Linear is either float32 or FP8 + float32 scale, dequantised next to its
@@ -32,26 +33,38 @@ export interface MmditLinear {
 
 /** Where the definition gets its weights (the "load weights" layer implements it). Keys have no prefix. */
 export interface MmditParams {
-  /** A float32 tensor value (x_embedder conv, qk-norm weights); pos_embed may also be float16/bfloat16. */
+  /** A float32 tensor value (x_embedder conv, qk-norm weights). */
   tensor(key: string): Value;
   /** The Linear layer `stem` (`stem.weight`, `stem.bias`). */
   linear(stem: string): MmditLinear;
 }
+
+/**
+ * 'fused': onnxruntime's MultiHeadAttention (com.microsoft), one kernel per attention that tiles
+ * over keys on the CPU (flash-style), so no [B, heads, L, L] score tensor is made: 140 GFLOP/s and
+ * 0.6 GiB peak at SD3.5 Medium's 1024² sizes against 100 GFLOP/s and 1.9 GiB for the standard ops
+ * in 8-head chunks (measured here). 'standard': MatMul/Softmax/MatMul from the ONNX standard, for
+ * runtimes without the contrib op, optionally in head chunks.
+ */
+export type MmditAttention = 'fused' | 'standard';
 
 export interface MmditGraphOptions {
   /** Also output the embedder results and block 0's outputs (for stage-by-stage parity tests). */
   debugOutputs?: boolean;
   /** Tie each FP8 dequantisation to its layer's input (default true; see ops-quant.ts oneAfter). */
   orderedDequantize?: boolean;
+  /** Default 'fused'. */
+  attention?: MmditAttention;
   /**
-   * Heads per attention chunk (default: all heads at once). Chunks run one after another, so the
+   * 'standard' attention only: heads per chunk (default: all heads at once). Chunks run one after another, so the
    * [B, heads, L, L] scores exist for `attentionHeadsPerChunk` heads at a time; the math per head
    * is unchanged. At 1024² (L ≈ 4.4k) all 38 heads of SD3.5 Large need ≈ 6 GB of scores per call.
    */
   attentionHeadsPerChunk?: number;
 }
 
-export const MMDIT_INPUTS = ['x', 'timesteps', 'context', 'y'] as const;
+/** `pos`: pos_embed's centre crop for the patch grid, [h·w, D] float32 (see patchEmbed). */
+export const MMDIT_INPUTS = ['x', 'timesteps', 'context', 'y', 'pos'] as const;
 export const MMDIT_OUTPUT = 'out';
 export const MMDIT_DEBUG_OUTPUTS = ['debug.x_embed', 'debug.c', 'debug.context_embed', 'debug.block0.x', 'debug.block0.context'] as const;
 
@@ -64,6 +77,7 @@ interface Ctx {
   p: MmditParams;
   cfg: MmditConfig;
   ordered: boolean;
+  attention: MmditAttention;
   headsPerChunk: number;
   /** float32 ones [D]: LayerNormalization needs a scale; SD3's norms have no affine. */
   lnOnes: Value;
@@ -77,18 +91,30 @@ interface Ctx {
  * to its Gemm, tied to `after` (default: x) so it is made only when the layer is about to run;
  * the adaLN layers pass their block's stream input, since their own input (SiLU(c)) exists from
  * the start and would otherwise let every block's modulation weights be dequantised at once.
+ *
+ * `fewRows`: x has one row per batch item (the adaLN modulations: 35 % of SD3.5 Medium's FP8
+ * weights, each used for 2 rows per step). Then the FP8 codes are only Cast to float32 — about
+ * half DequantizeLinear's per-channel cost here — and the scale multiplies the [B, out] result
+ * instead of the [out, in] weight: (x·Wᵀ)·diag(s) = x·(diag(s)·W)ᵀ.
  */
-function linear(c: Ctx, stem: string, x: Value, after: Value = x): Value {
+function linear(c: Ctx, stem: string, x: Value, opts: { after?: Value; fewRows?: boolean } = {}): Value {
   const { g } = c;
   const l = c.p.linear(stem);
-  let w = l.weight; // [out, in]
-  if (l.scale !== undefined) {
-    const axis = l.perChannel ? 0 : undefined;
-    w = c.ordered ? op.dequantizeAfter(g, l.weight, l.scale, after, { axis }) : op.dequantizeLinear(g, l.weight, l.scale, { axis });
-  }
+  const after = opts.after ?? x;
   const lead = op.shape(g, x, { end: -1 }); // [...]
   const rows = op.reshape(g, x, op.concat(g, [op.int64s(g, [-1]), op.shape(g, x, { start: -1 })], 0)); // [N, in]
-  const y = op.gemm(g, rows, w, l.bias, { transB: true }); // [N, out], Gemm reads W [out, in] in place
+  let y: Value; // [N, out]
+  if (l.scale !== undefined && opts.fewRows && c.ordered) {
+    const codes = op.castAfter(g, l.weight, after); // float32 [out, in], unscaled
+    y = op.add(g, op.mul(g, op.gemm(g, rows, codes, undefined, { transB: true }), l.scale), l.bias ?? op.scalar(g, 0));
+  } else {
+    let w = l.weight; // [out, in]
+    if (l.scale !== undefined) {
+      const axis = l.perChannel ? 0 : undefined;
+      w = c.ordered ? op.dequantizeAfter(g, l.weight, l.scale, after, { axis }) : op.dequantizeLinear(g, l.weight, l.scale, { axis });
+    }
+    y = op.gemm(g, rows, w, l.bias, { transB: true }); // Gemm reads W [out, in] in place
+  }
   return op.reshape(g, y, op.concat(g, [lead, op.shape(g, l.weight, { end: 1 })], 0)); // [..., out]
 }
 
@@ -106,7 +132,7 @@ function modulate(c: Ctx, x: Value, shift: Value, scale: Value): Value {
 
 /** adaLN_modulation: Linear(SiLU(c)) split into `chunks` D-wide pieces, in ComfyUI's order. */
 function modulation(c: Ctx, stem: string, siluC: Value, chunks: number, streamIn: Value): Value[] {
-  const m = linear(c, `${stem}.adaLN_modulation.1`, siluC, streamIn); // [B, chunks·D]
+  const m = linear(c, `${stem}.adaLN_modulation.1`, siluC, { after: streamIn, fewRows: true }); // [B, chunks·D]
   return op.split(c.g, m, 1, { parts: chunks }); // chunks × [B, D]
 }
 
@@ -118,8 +144,12 @@ function gatedAdd(c: Ctx, x: Value, gate: Value, y: Value): Value {
 // ---------------------------------------------------------------------------------------------
 // Embedders (spec §2.2–2.6)
 
-/** PatchEmbed + centre-cropped pos_embed: x [B, C, H, W] → tokens [B, N, D], and the patch grid [h, w] (int64 [2]). */
-function patchEmbed(c: Ctx, x: Value): { tokens: Value; grid: Value } {
+/**
+ * PatchEmbed plus the positional embedding: x [B, C, H, W] → tokens [B, N, D], and the patch grid
+ * [h, w] (int64 [2]). `pos` [N, D] is pos_embed's centre crop for this grid, cut by the runner
+ * (engine/models/mmdit-pos-embed.ts) so the M×M table never enters the session.
+ */
+function patchEmbed(c: Ctx, x: Value, pos: Value): { tokens: Value; grid: Value } {
   const { g, cfg } = c;
   const p = cfg.patchSize;
   // ComfyUI pads an odd latent bottom/right (reflect) to whole patches; 0 for even sizes.
@@ -131,17 +161,7 @@ function patchEmbed(c: Ctx, x: Value): { tokens: Value; grid: Value } {
   const patches = op.conv(g, padded, w, c.p.tensor('x_embedder.proj.bias'), { strides: [p, p] }); // [B, D, h, w]
   const grid = op.shape(g, patches, { start: 2 }); // [h, w]
   const tokens = op.transpose(g, op.reshape(g, patches, [0, 0, -1]), [0, 2, 1]); // [B, N, D]
-  return { tokens: op.add(g, tokens, croppedPosEmbed(c, grid)), grid };
-}
-
-/** pos_embed [1, M², D] viewed as M×M, rows top…top+h−1 and columns left…left+w−1 → [N, D]. */
-function croppedPosEmbed(c: Ctx, grid: Value): Value {
-  const { g, cfg } = c;
-  const M = cfg.posEmbedMaxSize;
-  const table = op.reshape(g, c.p.tensor('pos_embed'), [M, M, cfg.hiddenSize]); // [M, M, D]
-  const topLeft = op.div(g, op.sub(g, op.int64s(g, [M, M]), grid), op.int64s(g, [2, 2])); // [top, left]
-  const crop = op.slice(g, table, { starts: topLeft, ends: op.add(g, topLeft, grid), axes: [0, 1] }); // [h, w, D]
-  return op.cast(g, op.reshape(g, crop, [-1, cfg.hiddenSize]), 'float32'); // [N, D]; the table may be fp16/bf16
+  return { tokens: op.add(g, tokens, pos), grid };
 }
 
 /**
@@ -173,9 +193,9 @@ function pooledEmbed(c: Ctx, y: Value): Value {
 // Attention (spec §2.7 step 2–3, §2.8)
 
 interface Qkv {
-  q: Value; // [B, heads, L, 64]
-  k: Value; // [B, heads, L, 64]
-  v: Value; // [B, heads, L, 64]
+  q: Value; // [B, L, heads, 64]
+  k: Value; // [B, L, heads, 64]
+  v: Value; // [B, L, heads, 64]
 }
 
 /** SelfAttention.pre_attention: qkv Linear, split into heads, RMS qk-norm over the head dim. */
@@ -185,35 +205,39 @@ function preAttention(c: Ctx, stem: string, u: Value): Qkv {
   const heads = op.reshape(g, qkv, [0, 0, 3, cfg.numHeads, cfg.headDim]); // [B, L, 3, heads, 64]
   const [q, k, v] = op.split(g, heads, 2, { parts: 3 }).map((t) => op.squeeze(g, t, [2])); // [B, L, heads, 64] each
   const norm = (t: Value, w: string) => (cfg.qkNorm ? op.rmsNorm(g, t, c.p.tensor(`${stem}.${w}.weight`), { epsilon: 1e-6 }) : t);
-  const toHeads = (t: Value) => op.transpose(g, t, [0, 2, 1, 3]); // [B, heads, L, 64]
-  return { q: toHeads(norm(q, 'ln_q')), k: toHeads(norm(k, 'ln_k')), v: toHeads(v) };
+  return { q: norm(q, 'ln_q'), k: norm(k, 'ln_k'), v };
 }
 
-/** softmax(q·kᵀ/√64)·v, heads merged head-major: → [B, L, D]. */
+/** softmax(q·kᵀ/√64)·v per head, heads merged head-major: → [B, L, D]. */
 function attention(c: Ctx, a: Qkv): Value {
   const { g, cfg } = c;
   const scale = 1 / Math.sqrt(cfg.headDim);
   const H = cfg.numHeads;
+  if (c.attention === 'fused') {
+    const merged = (t: Value) => op.reshape(g, t, [0, 0, cfg.hiddenSize]); // [B, L, heads·64], head-major
+    return op.multiHeadAttention(g, merged(a.q), merged(a.k), merged(a.v), { numHeads: H, scale }); // [B, L, D]
+  }
+  const [q, k, v] = [a.q, a.k, a.v].map((t) => op.transpose(g, t, [0, 2, 1, 3])); // [B, heads, L, 64]
   let o: Value; // [B, heads, L, 64]
   if (c.headsPerChunk >= H) {
-    o = op.scaledDotProductAttention(g, a.q, a.k, a.v, { scale });
+    o = op.scaledDotProductAttention(g, q, k, v, { scale });
   } else {
     const sizes = Array.from({ length: Math.ceil(H / c.headsPerChunk) }, (_, i) => Math.min(c.headsPerChunk, H - i * c.headsPerChunk));
-    const [qs, ks, vs] = [a.q, a.k, a.v].map((t) => op.split(g, t, 1, { sizes })); // each chunk [B, h, L, 64]
+    const [qs, ks, vs] = [q, k, v].map((t) => op.split(g, t, 1, { sizes })); // each chunk [B, h, L, 64]
     const outs: Value[] = [];
     for (let i = 0; i < sizes.length; i++) {
       // q · 1, the 1 taken from the previous chunk's output: chunk i waits for chunk i−1 (ops-quant.ts oneAfter).
-      const q = i === 0 ? qs[i] : op.mul(g, qs[i], op.oneAfter(g, outs[i - 1]));
-      outs.push(op.scaledDotProductAttention(g, q, ks[i], vs[i], { scale })); // [B, h, L, 64]
+      const qi = i === 0 ? qs[i] : op.mul(g, qs[i], op.oneAfter(g, outs[i - 1]));
+      outs.push(op.scaledDotProductAttention(g, qi, ks[i], vs[i], { scale })); // [B, h, L, 64]
     }
     o = op.concat(g, outs, 1);
   }
   return op.reshape(g, op.transpose(g, o, [0, 2, 1, 3]), [0, 0, cfg.hiddenSize]); // [B, L, D]
 }
 
-/** Context tokens first, then image tokens, along the sequence axis: [B, heads, L+N, 64]. */
+/** Context tokens first, then image tokens, along the sequence axis: [B, T+N, heads, 64]. */
 function joinStreams(c: Ctx, ctx: Qkv, x: Qkv): Qkv {
-  const cat = (a: Value, b: Value) => op.concat(c.g, [a, b], 2);
+  const cat = (a: Value, b: Value) => op.concat(c.g, [a, b], 1);
   return { q: cat(ctx.q, x.q), k: cat(ctx.k, x.k), v: cat(ctx.v, x.v) };
 }
 
@@ -285,13 +309,16 @@ export function defineMmdit(g: GraphBuilder, cfg: MmditConfig, params: MmditPara
   const lnOnes = g.constant({ dtype: 'float32', shape: [D], data: new Float32Array(D).fill(1) }, 'ln_ones');
   const headsPerChunk = opts.attentionHeadsPerChunk ?? cfg.numHeads;
   if (!Number.isInteger(headsPerChunk) || headsPerChunk < 1) throw new Error(`MMDiT: attentionHeadsPerChunk ${headsPerChunk}; give a whole number ≥ 1`);
-  const c: Ctx = { g, p: params, cfg, ordered: opts.orderedDequantize ?? true, headsPerChunk, lnOnes };
+  const attention = opts.attention ?? (opts.attentionHeadsPerChunk === undefined ? 'fused' : 'standard');
+  if (attention !== 'fused' && attention !== 'standard') throw new Error(`MMDiT: attention '${String(attention)}'; valid: fused, standard`);
+  const c: Ctx = { g, p: params, cfg, ordered: opts.orderedDequantize ?? true, attention, headsPerChunk, lnOnes };
   const x = g.input('x', 'float32', ['batch', cfg.inChannels, 'height', 'width']);
   const t = g.input('timesteps', 'float32', ['batch']);
   const context = g.input('context', 'float32', ['batch', 'tokens', cfg.contextInChannels]);
   const y = g.input('y', 'float32', ['batch', cfg.admInChannels]);
+  const pos = g.input('pos', 'float32', ['patches', D]);
 
-  const { tokens, grid } = patchEmbed(c, x); // [B, N, D]
+  const { tokens, grid } = patchEmbed(c, x, pos); // [B, N, D]
   const cond = op.add(g, timestepEmbed(c, t), pooledEmbed(c, y)); // [B, D]
   const siluC = op.silu(g, cond); // [B, D], shared by every adaLN_modulation
   let ctx: Value | undefined = linear(c, 'context_embedder', context); // [B, T, D]

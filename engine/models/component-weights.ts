@@ -6,9 +6,13 @@
  *
  * Precision (as the MMDiT):
  *   'fp8'  Linears chosen by `quantizable` (the transformer layers) from fp16/bf16/fp32 → E4M3FN with a
- *          float32 scale per output channel; Linears already FP8 (plain or scaled-fp8) stay as given
- *          with their scalar scale_weight (1 when absent); everything else float32.
- *   'fp32' every tensor decoded to float32 (fp8 · scale_weight rounded once, as ComfyUI's weight).
+ *          float32 scale per output channel; Linears already FP8 (plain or scaled-fp8) keep their
+ *          values with their scalar scale_weight (1 when absent), codes moved exactly into the
+ *          normal range (engine/fp8-range.ts); everything else float32.
+ *   'fp32' float32 compute on the file's values: Linear weights stored fp16/bf16 stay so in the cache
+ *          and are widened (exactly) next to their Gemm — the same numbers at half the memory of a
+ *          float32 store (CLIP-G: 1.4 instead of 2.8 GB); every other tensor decoded to float32
+ *          (fp8 · scale_weight rounded once, as ComfyUI's weight).
  * An FP8 embedding table stays FP8 in both modes and is looked up by code (see the graph side).
  * In the cache an FP8 Linear is `<stem>.weight` (FP8) + `<stem>.weight_scale` (F32 [] or [out]).
  */
@@ -21,11 +25,11 @@ import { quantizeFp8 } from '../quantize.js';
 import { openSafetensors, type SafetensorsFile } from '../safetensors.js';
 import { scaledFp8EffectiveWeight } from '../scaled-fp8.js';
 import { isFp8DType, type DType, type Tensor } from '../tensor.js';
-import { openOrWriteWeightCache, type PlanGroup } from './mmdit-weights.js';
+import { fullRangeFp8, openOrWriteWeightCache, type PlanGroup } from './mmdit-weights.js';
 
 export type EncoderPrecision = 'fp8' | 'fp32';
 export const ENCODER_PRECISIONS: readonly EncoderPrecision[] = ['fp8', 'fp32'];
-const CACHE_FORMAT = 'comfy8-component-weights/1';
+const CACHE_FORMAT = 'comfy8-component-weights/2'; // 2: 16-bit Linear weights kept as stored in 'fp32'; FP8 codes in the normal range
 
 /** A component's tensors under `prefix`, seen without it. */
 export interface ComponentSource {
@@ -87,15 +91,18 @@ function planLinear(src: ComponentSource, stem: string, opts: ComponentPlanOptio
   const readBias = (): Tensor[] => (hasBias ? [toFloat32(src.read(`${stem}.bias`))] : []);
   const scaleKey = `${stem}.scale_weight`;
   const dtype = src.dtypeOf(`${stem}.weight`);
+  if (opts.precision === 'fp32' && (dtype === 'float16' || dtype === 'bfloat16')) {
+    return { entries: [{ name: `${stem}.weight`, dtype, shape }, ...bias], produce: () => [src.read(`${stem}.weight`), ...readBias()] };
+  }
   if (opts.precision === 'fp32') {
     const produce = () => [scaledFp8EffectiveWeight(src.read(`${stem}.weight`), src.has(scaleKey) ? src.read(scaleKey) : undefined), ...readBias()];
     return { entries: [f32Entry(`${stem}.weight`, shape), ...bias], produce };
   }
   if (isFp8DType(dtype)) {
-    const scale = (): Tensor => ({ dtype: 'float32', shape: [], data: Float32Array.of(src.has(scaleKey) ? toFloat32(src.read(scaleKey)).data[0] : 1) });
+    const scale = (): Tensor<'float32'> => ({ dtype: 'float32', shape: [], data: Float32Array.of(src.has(scaleKey) ? toFloat32(src.read(scaleKey)).data[0] : 1) });
     return {
       entries: [{ name: `${stem}.weight`, dtype, shape }, f32Entry(`${stem}.weight_scale`, []), ...bias],
-      produce: () => [src.read(`${stem}.weight`), scale(), ...readBias()],
+      produce: () => [...fullRangeFp8(src.read(`${stem}.weight`), scale()), ...readBias()],
     };
   }
   if (opts.quantizable(stem)) {
@@ -151,6 +158,8 @@ export interface ComponentLinear {
   bias?: Value;
   scale?: Value;
   perChannel?: boolean;
+  /** Stored fp16/bf16: widen to float32 in the graph. */
+  widen?: boolean;
 }
 
 export interface ComponentParams {
@@ -175,8 +184,10 @@ export function componentParams(g: GraphBuilder, cache: SafetensorsFile, locatio
     tensor: (key) => value(key),
     linear(stem) {
       const fp8 = cache.has(`${stem}.weight_scale`);
+      const stored = cache.info(`${stem}.weight`).dtype;
       return {
         weight: value(`${stem}.weight`),
+        widen: stored === 'float16' || stored === 'bfloat16',
         bias: cache.has(`${stem}.bias`) ? value(`${stem}.bias`) : undefined,
         scale: fp8 ? value(`${stem}.weight_scale`) : undefined,
         perChannel: fp8 && cache.info(`${stem}.weight_scale`).shape.length === 1,

@@ -7,7 +7,8 @@
  * Precision policy (DESIGN.md "The FP8 MMDiT engine"):
  *   'fp8'  joint-block Linears from fp16/bf16/fp32 → E4M3FN with a float32 scale per output
  *          channel (engine/quantize.ts); Linears already FP8 (plain or ComfyUI scaled-fp8, any
- *          layer) stay as given with their scalar scale_weight (1 when absent); every other
+ *          layer) keep their values with their scalar scale_weight (1 when absent), codes moved
+ *          exactly into the normal range (engine/fp8-range.ts); every other
  *          tensor (embedders, final layer, conv, qk-norm weights, all biases) float32; pos_embed stays
  *          fp16/bf16 when stored so (cast after cropping, exactly), else float32.
  *   'fp32' every tensor decoded to float32 exactly (fp8·scale_weight rounded once, as ComfyUI's
@@ -18,6 +19,8 @@ import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from '
 import { expectedMmditShapes } from '../arch/mmdit-config.js';
 import type { MmditLinear, MmditParams } from '../arch/mmdit.js';
 import { toFloat32 } from '../dtypes.js';
+import { normalizeFp8Range } from '../fp8-range.js';
+import type { Fp8Format } from '../quantize.js';
 import type { GraphBuilder } from '../onnx/index.js';
 import { quantizeFp8 } from '../quantize.js';
 import { openSafetensors, type SafetensorsFile } from '../safetensors.js';
@@ -27,7 +30,7 @@ import type { MmditCheckpoint } from './mmdit-checkpoint.js';
 
 export type MmditPrecision = 'fp8' | 'fp32';
 export const MMDIT_PRECISIONS: readonly MmditPrecision[] = ['fp8', 'fp32'];
-export const WEIGHT_CACHE_FORMAT = 'comfy8-mmdit-weights/1';
+export const WEIGHT_CACHE_FORMAT = 'comfy8-mmdit-weights/2'; // 2: FP8 codes moved to the normal range (fp8-range.ts)
 
 interface PlannedTensor {
   name: string;
@@ -50,6 +53,13 @@ function linearStems(shapes: ReadonlyMap<string, readonly number[]>): string[] {
     .map((k) => k.slice(0, -'.weight'.length));
 }
 
+/** An FP8 weight and its scalar scale re-expressed exactly with normal-range codes (engine/fp8-range.ts). */
+export function fullRangeFp8(weight: Tensor, scale: Tensor<'float32'>): [Tensor, Tensor<'float32'>] {
+  const { codes, shift } = normalizeFp8Range(weight.data as Uint8Array, weight.dtype as Fp8Format);
+  if (shift === 0) return [weight, scale];
+  return [{ ...weight, data: codes } as Tensor, { ...scale, data: Float32Array.of(scale.data[0] * 2 ** -shift) }];
+}
+
 function scalarScale(ckpt: MmditCheckpoint, stem: string): Tensor<'float32'> {
   const key = `${stem}.scale_weight`;
   const value = ckpt.has(key) ? toFloat32(ckpt.read(key)).data[0] : 1;
@@ -67,7 +77,7 @@ function planLinear(ckpt: MmditCheckpoint, stem: string, shape: readonly number[
     return { entries: [weight('float32'), bias], produce: () => [scaledFp8EffectiveWeight(ckpt.read(`${stem}.weight`), scaleOf()), readBias()] };
   }
   if (isFp8DType(src)) {
-    return { entries: [weight(src), scale([]), bias], produce: () => [ckpt.read(`${stem}.weight`), scalarScale(ckpt, stem), readBias()] };
+    return { entries: [weight(src), scale([]), bias], produce: () => [...fullRangeFp8(ckpt.read(`${stem}.weight`), scalarScale(ckpt, stem)), readBias()] };
   }
   if (stem.startsWith('joint_blocks.')) {
     const produce = () => {
@@ -89,8 +99,8 @@ export function planMmditWeights(ckpt: MmditCheckpoint, precision: MmditPrecisio
     if (inLinear.has(key)) continue;
     const src = ckpt.dtypeOf(key);
     if (key === 'pos_embed' && (src === 'float16' || src === 'bfloat16')) {
-      // The largest non-Linear tensor (SD3.5 Medium: 147456 × 1536): kept as stored; the graph casts
-      // only the cropped rows to float32, which is exact.
+      // The largest non-Linear tensor (SD3.5 Medium: 147456 × 1536): kept as stored; the runner reads
+      // only the cropped rows and widens them to float32, which is exact (mmdit-pos-embed.ts).
       groups.push({ entries: [{ name: key, dtype: src, shape }], produce: () => [ckpt.read(key)] });
       continue;
     }

@@ -83,3 +83,19 @@ export function scaledDotProductAttention(g: GraphBuilder, q: Value, k: Value, v
   const masked = opts.mask ? add(g, scores, opts.mask) : scores;
   return matMul(g, softmax(g, masked, -1), v); // [B, H, L, d]
 }
+
+export interface MultiHeadAttentionOptions {
+  numHeads: number;
+  /** Multiplier of q·kᵀ; the kernel's default is 1/sqrt(head size). */
+  scale?: number;
+}
+
+/**
+ * onnxruntime's fused MultiHeadAttention (contrib domain com.microsoft, version 1): q, k, v
+ * [B, L, H·d] (heads head-major along the last dim) → [B, L, H·d], softmax in float32. The CPU
+ * kernel tiles over keys (flash attention) so it never holds [B, H, L, S] scores. Not an ONNX
+ * standard op: graphs using it run on onnxruntime only, which is the engine's runtime.
+ */
+export function multiHeadAttention(g: GraphBuilder, q: Value, k: Value, v: Value, opts: MultiHeadAttentionOptions): Value {
+  return g.node('MultiHeadAttention', [q, k, v], { num_heads: opts.numHeads, scale: opts.scale === undefined ? undefined : asFloat(opts.scale) }, { domain: 'com.microsoft' })[0];
+}

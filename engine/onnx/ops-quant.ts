@@ -40,6 +40,17 @@ export function dequantizeAfter(g: GraphBuilder, x: Value, scale: Value, layerIn
   return dequantizeLinear(g, x, mul(g, scale, oneAfter(g, layerInput)), opts);
 }
 
+/**
+ * Cast(weight → float32) made when `layerInput` exists: for float16/bfloat16 weights an exact
+ * widening, for FP8 codes their unscaled values (the caller applies the scale). The weight goes
+ * through a Reshape whose target shape is multiplied by oneAfter(layerInput): a Cast of the
+ * initializer itself would be constant-folded at session creation into a resident float32 copy.
+ */
+export function castAfter(g: GraphBuilder, weight: Value, layerInput: Value): Value {
+  const tiedShape = mul(g, shape(g, weight), cast(g, oneAfter(g, layerInput), 'int64'));
+  return cast(g, reshape(g, weight, tiedShape), 'float32');
+}
+
 export interface Fp8LinearOptions {
   /** Float32 bias [out]. */
   bias?: Value;

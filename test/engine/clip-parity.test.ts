@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clipConfigFromShapes } from '../../engine/arch/clip.js';
 import { openComponent } from '../../engine/models/component-weights.js';
 import { loadClip } from '../../engine/models/text-encoder-runner.js';
+import { openSafetensors } from '../../engine/safetensors.js';
 import { fromBase64, readManifest, relL2, writeTinyFiles, type TinyFiles } from './helpers/tiny-weights.js';
 
 const GOLDEN = new URL('../golden/textenc/', import.meta.url);
@@ -48,6 +49,21 @@ describe.each([
     expect(relL2(out.hidden.data, fromBase64(ref.hidden))).toBeLessThanOrEqual(2e-5);
     const pooledRef = kind === 'clip_g' ? (ref.pooled_projected as number[]) : ref.pooled;
     expect(relL2(out.pooled?.data ?? [], pooledRef)).toBeLessThanOrEqual(2e-5);
+    // Layer weights stay as the file stores them (fp16 widened exactly in the graph: half a float32
+    // store's memory for the same numbers); biases and norms are float32.
+    const cache = openSafetensors(enc.cache.path);
+    const source = openSafetensors(files.path(fileOf(kind)));
+    const linears = cache.keys().filter((k) => /(q_proj|fc1|fc2)\.weight$/.test(k));
+    expect(linears.length).toBeGreaterThan(0);
+    for (const key of linears) {
+      const standalone = fileOf(kind) === `${kind}.safetensors`;
+      const stored = source.info(source.keys().find((k) => (standalone ? k === key : k.endsWith(`${kind}.transformer.${key}`))) as string).storageDtype;
+      expect(cache.info(key).storageDtype).toBe(stored === 'F16' || stored === 'BF16' ? stored : 'F32');
+    }
+    if (fileOf(kind) === `${kind}.safetensors`) expect(cache.info(linears[0]).storageDtype).toBe('F16'); // the standalone tiny files are fp16
+    source.close();
+    for (const key of cache.keys().filter((k) => /(bias|layer_norm\d?\.weight)$/.test(k))) expect(cache.info(key).storageDtype).toBe('F32');
+    cache.close();
   });
 });
 

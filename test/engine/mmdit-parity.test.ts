@@ -156,17 +156,23 @@ describe('fp8 mode computes exactly with its quantised weights', () => {
   });
 });
 
-describe('attention in head chunks', () => {
-  it('attentionHeadsPerChunk 1 gives the all-heads result (same math, one head at a time)', async () => {
+describe('attention kernels', () => {
+  // The parity suites above run the default, onnxruntime's fused MultiHeadAttention; here the
+  // standard-ops path (MatMul/Softmax/MatMul), whole and in head chunks, against it and torch.
+  it("'standard' attention, whole or one head at a time, matches torch and the fused kernel", async () => {
     const v = manifest.variants[1];
     const golden = readGolden(v);
     const g = (k: string) => golden.get(`b1-12x10/input.${k}`) as Tensor<'float32'>;
     const feeds = { x: g('x'), timesteps: g('timestep'), context: g('context'), y: g('y') };
     const chunked = await MmditRunner.load(checkpointFile(v), { precision: 'fp32', cacheDir: dir, attentionHeadsPerChunk: 1 });
-    const whole = await MmditRunner.load(checkpointFile(v), { precision: 'fp32', cacheDir: dir });
-    expect(diff((await chunked.forward(feeds)).out, (await whole.forward(feeds)).out).maxAbs).toBeLessThanOrEqual(1e-6);
-    expect(diff((await chunked.forward(feeds)).out, golden.get('b1-12x10/out') as Tensor).relL2).toBeLessThanOrEqual(FP32_TOL);
-    await Promise.all([chunked.release(), whole.release()]);
+    const whole = await MmditRunner.load(checkpointFile(v), { precision: 'fp32', cacheDir: dir, attention: 'standard' });
+    const fused = await MmditRunner.load(checkpointFile(v), { precision: 'fp32', cacheDir: dir });
+    const [a, b, f] = [(await chunked.forward(feeds)).out, (await whole.forward(feeds)).out, (await fused.forward(feeds)).out];
+    expect(diff(a, b).maxAbs).toBeLessThanOrEqual(1e-6); // the same math per head
+    for (const out of [a, f]) expect(diff(out, golden.get('b1-12x10/out') as Tensor).relL2).toBeLessThanOrEqual(FP32_TOL);
+    expect(diff(f, b).relL2).toBeLessThanOrEqual(FP32_TOL);
+    await Promise.all([chunked.release(), whole.release(), fused.release()]);
     await expect(MmditRunner.load(checkpointFile(v), { cacheDir: dir, attentionHeadsPerChunk: 0 })).rejects.toThrow(/attentionHeadsPerChunk 0/);
+    await expect(MmditRunner.load(checkpointFile(v), { cacheDir: dir, attention: 'flash' as never })).rejects.toThrow(/attention 'flash'; valid: fused, standard/);
   });
 });

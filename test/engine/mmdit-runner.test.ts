@@ -167,6 +167,19 @@ describe('MmditRunner: broken checkpoints and bad calls', () => {
     );
   });
 
+  it('an image larger than pos_embed covers is refused with the limit named (ComfyUI asserts the same)', async () => {
+    const file = write('too-big.safetensors', tensors);
+    const runner = await MmditRunner.load(file, { precision: 'fp32', cacheDir: dir });
+    const golden = readGolden(v);
+    const g = (k: string) => golden.get(`b2-8x8/input.${k}`) as Tensor<'float32'>;
+    const side = 2 * v.pos_max + 1; // odd: padded to pos_max + 1 patches
+    const x: Tensor<'float32'> = { dtype: 'float32', shape: [2, 16, side, 4], data: new Float32Array(2 * 16 * side * 4) };
+    await expect(runner.denoise(x, 0.5, g('context'), g('y'))).rejects.toThrow(
+      new RegExp(`a ${v.pos_max + 1}×2 patch grid is larger than pos_embed's ${v.pos_max}×${v.pos_max} \\(this model takes images up to ${v.pos_max * 16}×${v.pos_max * 16} pixels\\)`),
+    );
+    await runner.release();
+  });
+
   it('an unknown precision and a sigma count that fits no batch', async () => {
     const file = write('ok.safetensors', tensors);
     await expect(MmditRunner.load(file, { precision: 'int4' as never })).rejects.toThrow(/precision 'int4'; valid: fp8, fp32/);

@@ -87,6 +87,26 @@ describe('safetensors write → read round trip', () => {
       file.close();
     }
   });
+
+  it('readElements reads any run of elements of every dtype as read() has them', () => {
+    const file = openSafetensors(path);
+    try {
+      for (const [key, t] of Object.entries(tensors)) {
+        const n = t.data.length;
+        for (const [start, count] of n === 0 ? [[0, 0]] : [[0, n], [0, 0], [n - 1, 1], [Math.floor(n / 3), Math.ceil(n / 2)]]) {
+          const got = file.readElements(key, start, count);
+          expect(got.dtype).toBe(t.dtype);
+          expect(got.shape).toEqual([count]);
+          expect(Array.from(got.data as ArrayLike<number | bigint>)).toEqual(Array.from((t.data as ArrayLike<number | bigint> & { slice(a: number, b: number): ArrayLike<number | bigint> }).slice(start, start + count)));
+        }
+        expect(() => file.readElements(key, n, 1)).toThrow(`readElements: elements ${n}…${n + 1} of '${key}', which holds ${n}`);
+        expect(() => file.readElements(key, -1, 1)).toThrow(/readElements/);
+      }
+    } finally {
+      file.close();
+    }
+    expect(() => file.readElements('w.f32', 0, 1)).toThrow(/closed/);
+  });
 });
 
 interface Expected {
