@@ -3,6 +3,7 @@
  * procedural VAE (channels 32/64/64/64, 16 latent channels) in both layouts: standalone fp16 file
  * and `first_stage_model.` inside the all-in-one checkpoint (float32). Plus ComfyUI's tiling.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaeConfigFromShapes } from '../../engine/arch/vae.js';
 import { openComponent } from '../../engine/models/component-weights.js';
@@ -90,6 +91,8 @@ describe('tiling', () => {
     const vae = await loadVae(vaeFiles.path('vae.safetensors'));
     const latent = tensorOfSpec(outputs.tiled.latent);
     const plain = await vae.decode(latent);
+    // The weights come from a float32 weight cache beside the file, read by onnxruntime as external data.
+    expect(fs.existsSync(vaeFiles.path('vae.vae-fp32.fp8cache'))).toBe(true);
     const oneTile = await vae.decodeTiled(latent, { tileSize: 512, overlap: 64 }); // 64-latent tiles ⊇ 12×10 (and 32×128, 128×32)
     expect(relL2(oneTile.data, plain.data)).toBeLessThanOrEqual(1e-6);
     await vae.release();
