@@ -42,6 +42,8 @@ async function loadJobWorkflow(app: ComfyApp, id: string): Promise<void> {
 
 export class JobsPanel {
   private pending: ReturnType<typeof setTimeout> | null = null;
+  /** Counts refreshes started: only the newest one renders (see refresh). */
+  private generation = 0;
 
   constructor(private readonly app: ComfyApp) {
     document.getElementById('btn-clear-queue')?.addEventListener('click', () => void this.act(() => postJson('/queue', { clear: true })));
@@ -67,11 +69,15 @@ export class JobsPanel {
   }
 
   async refresh(): Promise<void> {
+    const mine = ++this.generation;
     try {
       const [queue, history] = await Promise.all([
         getJson<JobsResponse>('/jobs?status=in_progress,pending&sort_order=asc&limit=200&offset=0'),
         getJson<JobsResponse>('/jobs?status=completed,failed,cancelled&limit=100&offset=0'),
       ]);
+      // Responses can arrive out of order: a refresh a status message started before a delete
+      // must not paint its older lists over the ones fetched after it.
+      if (mine !== this.generation) return;
       this.renderQueue(queue.jobs);
       this.renderHistory(history.jobs);
     } catch (err) {
