@@ -29,7 +29,12 @@ function exactFma32(a: number, b: number, c: number): number {
   const exp = Math.min(productExp, pc.exponent);
   const total =
     pa.mantissa * pb.mantissa * 2n ** BigInt(productExp - exp) + pc.mantissa * 2n ** BigInt(pc.exponent - exp);
-  if (total === 0n) return 0;
+  if (total === 0n) {
+    // IEEE 754 round-to-nearest: an exact zero is −0 only when a·b and c are both −0; else +0.
+    const negative = (x: number) => x < 0 || Object.is(x, -0);
+    const productIsZero = pa.mantissa === 0n || pb.mantissa === 0n;
+    return productIsZero && c === 0 && negative(a) !== negative(b) && negative(c) ? -0 : 0;
+  }
   const magnitude = total < 0n ? -total : total;
   const shift = magnitude.toString(2).length - 24;
   if (shift <= 0) return Number(total) * 2 ** exp;
@@ -53,6 +58,14 @@ describe('fma32', () => {
       }),
       { numRuns: 20000 },
     );
+  });
+
+  it('signed zeros follow IEEE 754 (fast-check once found 0·(−0) + (−0) = −0 against a reference that said +0)', () => {
+    expect(Object.is(fma32(0, -0, -0), -0)).toBe(true);
+    expect(Object.is(exactFma32(0, -0, -0), -0)).toBe(true);
+    expect(Object.is(fma32(-0, -0, -0), 0)).toBe(true);
+    expect(Object.is(fma32(2, 3, -6), 0)).toBe(true);
+    expect(Object.is(exactFma32(2, 3, -6), 0)).toBe(true);
   });
 
   it('rounds correctly where the double sum lands exactly on a float32 midpoint', () => {
