@@ -25,6 +25,7 @@ import { KSampler } from '../../nodes/sampling/ksampler-nodes.js';
 import { VAEDecode, VAEEncode } from '../../nodes/vae/vae-nodes.js';
 import { makeTestContext } from '../helpers/context.js';
 import { makeTestEnv } from '../helpers/env.js';
+import { relL2 } from '../helpers/rel-l2.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/pipeline/', import.meta.url));
 interface Run { name: string; seed: number; steps: number; cfg: number; sampler: string; scheduler: string; shift: number; denoise: number }
@@ -46,15 +47,6 @@ const g = (key: string) => golden.get(key)!;
 const FP8_LATENT_BOUND = 1e-2;
 const FP32: ModelPrecisionPolicy = { unet: 'fp32', textEncoder: 'fp32', vae: 'fp32' };
 
-function relL2(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 /** Largest difference in 8-bit levels after SaveImage's truncation. */
 function maxLevelDiff(a: Float32Array, b: Float32Array): number {

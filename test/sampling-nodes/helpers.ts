@@ -16,6 +16,7 @@ import { defineNode, type ModelPrecisionPolicy, type NodeEnvironment } from '../
 import type { NodeRegistry } from '../../nodes/registry.js';
 import { tinyCheckpointBytes, variant } from '../engine/helpers/tiny-mmdit.js';
 import { makeTestEnv } from '../helpers/env.js';
+export { relL2 } from '../helpers/rel-l2.js';
 
 export const KSAMPLER_GOLDEN_DIR = fileURLToPath(new URL('../golden/ksampler/', import.meta.url));
 
@@ -97,14 +98,4 @@ export function ksamplerPrompt(run: GoldenRun, weightDtype = 'default', prefix =
     },
     '7': { class_type: 'SaveLatent', inputs: { samples: ['6', 0], filename_prefix: prefix } },
   };
-}
-
-export function relL2(actual: Float32Array, expected: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-  }
-  return Math.sqrt(num / den);
 }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BatchedModelFn } from '../../engine/sampling/cfg.js';
+export { relL2 } from '../helpers/rel-l2.js';
 
 export interface SamplerGolden {
   shape: number[];
@@ -52,14 +53,4 @@ export function toyModel(g: SamplerGolden, counter: { calls: number }): BatchedM
     });
     return out;
   };
-}
-
-export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
 }

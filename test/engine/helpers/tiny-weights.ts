@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { encodeFromFloat32 } from '../../../engine/dtypes.js';
 import { writeSafetensors } from '../../../engine/safetensors.js';
 import type { Tensor } from '../../../engine/tensor.js';
+export { relL2 } from '../../helpers/rel-l2.js';
 
 export interface GenSpec {
   id: string;
@@ -96,16 +97,4 @@ export function readManifest<T>(url: URL): T {
 export function fromBase64(b64: string): Float32Array {
   const bytes = Buffer.from(b64, 'base64');
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
-/** ‖a − b‖ / ‖b‖ in double precision. */
-export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`relL2: lengths ${a.length} and ${b.length} differ`);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / (den || 1));
 }
